@@ -1,0 +1,46 @@
+# Kernel build: freestanding C17 objects linked as an ELF shared object with gnu-efi's
+# start-up code (it self-relocates, then calls efi_main), then converted to a PE32+ EFI
+# application by objcopy.  build/kernel.elf keeps the DWARF symbols for gdb.
+
+KCC      := gcc
+KLD      := ld
+EFIINC   := /usr/include/efi
+KCFLAGS  := -std=c17 -Wall -Wextra -Werror -O2 -g -ffreestanding -fno-stack-protector \
+            -fpic -fvisibility=hidden -fshort-wchar -mno-red-zone -mgeneral-regs-only \
+            -fno-omit-frame-pointer -fno-strict-aliasing -fno-builtin-printf \
+            -nostdinc -isystem $(shell $(KCC) -print-file-name=include) \
+            -Ilib/libc/include -I. -I$(EFIINC) -I$(EFIINC)/x86_64 \
+            -DGNU_EFI_USE_MS_ABI -DVELOCITY_KERNEL
+KLDFLAGS := -nostdlib -znocombreloc -shared -Bsymbolic -T mk/kernel.lds --no-undefined
+KOBJDIR  := $(BUILD)/kernel
+EFI_APP  := $(BUILD)/BOOTX64.EFI
+KERNEL_ELF := $(BUILD)/kernel.elf
+VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+kernel: $(EFI_APP)
+
+$(KOBJDIR)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(KCC) $(KCFLAGS) -MMD -MP -c $< -o $@
+
+$(KOBJDIR)/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(KCC) $(KCFLAGS) -MMD -MP -c $< -o $@
+
+# The version string changes with every commit, so only this object depends on it.
+$(KOBJDIR)/kernel/version.o: FORCE
+	@mkdir -p $(dir $@)
+	$(KCC) $(KCFLAGS) -DVELOCITY_VERSION='"$(VERSION)"' -c kernel/version.c -o $@
+
+KERNEL_OBJS = $(patsubst %,$(KOBJDIR)/%.o,$(basename $(KERNEL_SRCS)))
+
+$(KERNEL_ELF): $(KERNEL_OBJS) mk/kernel.lds
+	$(KLD) $(KLDFLAGS) /usr/lib/crt0-efi-x86_64.o $(KERNEL_OBJS) -L/usr/lib -lgnuefi -o $@
+
+$(EFI_APP): $(KERNEL_ELF)
+	objcopy -j .text -j .rodata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
+	    -j .reloc --target efi-app-x86_64 --subsystem=10 $< $@
+	@size=$$(stat -c %s $@); echo "BOOTX64.EFI: $$size bytes"
+
+.PHONY: FORCE
+FORCE:
