@@ -31,9 +31,10 @@ FUZZ_SECONDS ?= 20
 .PHONY: all run test bench debug deps clean unit-tests fuzz qemu-tests kernel images
 all: kernel host-tools images
 
-include mk/kernel.mk
 include lib/module.mk
 include $(filter-out lib/module.mk,$(wildcard */module.mk))
+# After the fragments: rule prerequisites are expanded when read.
+include mk/kernel.mk
 include mk/images.mk
 
 host-tools: $(HOST_TOOLS)

@@ -32,13 +32,30 @@ $(KOBJDIR)/kernel/version.o: FORCE
 	@mkdir -p $(dir $@)
 	$(KCC) $(KCFLAGS) -DVELOCITY_VERSION='"$(VERSION)"' -c kernel/version.c -o $@
 
-KERNEL_OBJS = $(patsubst %,$(KOBJDIR)/%.o,$(basename $(KERNEL_SRCS)))
+KERNEL_OBJS = $(patsubst %,$(KOBJDIR)/%.o,$(basename $(KERNEL_SRCS))) $(KOBJDIR)/kernel/version.o
+KLINK = $(KLD) $(KLDFLAGS) /usr/lib/crt0-efi-x86_64.o $(KERNEL_OBJS) $(1) -L/usr/lib -lgnuefi -o $(2)
 
-$(KERNEL_ELF): $(KERNEL_OBJS) mk/kernel.lds
-	$(KLD) $(KLDFLAGS) /usr/lib/crt0-efi-x86_64.o $(KERNEL_OBJS) -L/usr/lib -lgnuefi -o $@
+# Two links: the first, with an empty symbol table, gives the addresses; the second adds
+# the table (read-only data after all text, so no function moves; checked below).
+$(KOBJDIR)/ksyms_empty.c: $(BUILD)/mksyms
+	@mkdir -p $(dir $@)
+	$(BUILD)/mksyms </dev/null >$@
+$(KOBJDIR)/kernel.pass1.elf: $(KERNEL_OBJS) $(KOBJDIR)/ksyms_empty.o mk/kernel.lds
+	$(call KLINK,$(KOBJDIR)/ksyms_empty.o,$@)
+$(KOBJDIR)/ksyms_data.c: $(KOBJDIR)/kernel.pass1.elf $(BUILD)/mksyms
+	nm -n $< | $(BUILD)/mksyms >$@
+$(KOBJDIR)/%.o: $(KOBJDIR)/%.c
+	$(KCC) $(KCFLAGS) -c $< -o $@
+
+$(KERNEL_ELF): $(KERNEL_OBJS) $(KOBJDIR)/ksyms_data.o $(KOBJDIR)/kernel.pass1.elf
+	$(call KLINK,$(KOBJDIR)/ksyms_data.o,$@)
+	@nm -n $(KOBJDIR)/kernel.pass1.elf | grep -i ' t ' >$(KOBJDIR)/syms1.txt
+	@nm -n $@ | grep -i ' t ' >$(KOBJDIR)/syms2.txt
+	@cmp -s $(KOBJDIR)/syms1.txt $(KOBJDIR)/syms2.txt || \
+	    { echo "kernel: functions moved between the two links; symbols would be wrong" >&2; exit 1; }
 
 $(EFI_APP): $(KERNEL_ELF)
-	objcopy -j .text -j .rodata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
+	objcopy -j .text -j .rodata -j .data -j .bss -j .dynamic -j .dynsym -j .rel -j .rela \
 	    -j .reloc --target efi-app-x86_64 --subsystem=10 $< $@
 	@size=$$(stat -c %s $@); echo "BOOTX64.EFI: $$size bytes"
 
