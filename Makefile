@@ -32,7 +32,7 @@ FUZZ_SECONDS ?= 20
 all: kernel host-tools images
 
 include lib/module.mk
-include $(filter-out lib/module.mk,$(wildcard */module.mk))
+include $(filter-out lib/module.mk,$(wildcard */module.mk */*/module.mk))
 # After the fragments: rule prerequisites are expanded when read.
 include mk/kernel.mk
 include mk/images.mk

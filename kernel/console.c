@@ -23,6 +23,7 @@ static char log_ring[LOG_RING];
 static volatile uint64_t log_head;
 
 static cons_sink_fn sink_fn;
+static volatile char last_out = '\n'; /* last byte sent to the terminal */
 static void *sink_ctx;
 
 /* UART with "\n" -> "\r\n", since terminals expect both. */
@@ -39,23 +40,24 @@ static void uart_sink(void *ctx, const char *s, size_t n)
         }
     }
     uart_write(s + start, n - start);
+    if (n)
+        last_out = s[n - 1];
     irq_restore(flags);
 }
+
+static bool rx_room(void) { return (in_head + 1) % IN_RING != in_tail; }
 
 static void rx_byte(uint8_t b)
 {
     if (b == 3)
         cons_interrupt = 1;
-    uint32_t next = (in_head + 1) % IN_RING;
-    if (next != in_tail) { /* full: drop the byte rather than overwrite unread input */
-        in_ring[in_head] = b;
-        in_head = next;
-    }
+    in_ring[in_head] = b; /* rx_room() said there is room */
+    in_head = (in_head + 1) % IN_RING;
 }
 
 void cons_init(void)
 {
-    uart_enable_rx_irq(rx_byte);
+    uart_enable_rx_irq(rx_byte, rx_room);
 }
 
 void cons_write(const char *s, size_t n)
@@ -65,6 +67,8 @@ void cons_write(const char *s, size_t n)
     else
         uart_sink(NULL, s, n);
 }
+
+int cons_at_line_start(void) { return last_out == '\n'; }
 
 void cons_puts(const char *s) { cons_write(s, strlen(s)); }
 
@@ -123,6 +127,7 @@ int cons_trygetc(void)
         return -1;
     int b = in_ring[in_tail];
     in_tail = (in_tail + 1) % IN_RING;
+    uart_rx_resume();
     return b;
 }
 

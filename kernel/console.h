@@ -18,6 +18,9 @@ void cons_write(const char *s, size_t n);
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int vprintf(const char *fmt, va_list ap);
 void cons_puts(const char *s);
+/* Did the last byte sent to the terminal end a line?  (The shell starts every prompt on a
+ * fresh line, so a prompt is always recognisable at the start of a line.) */
+int cons_at_line_start(void);
 
 typedef void (*cons_sink_fn)(void *ctx, const char *s, size_t n);
 /* Send printf output to fn(ctx, ...) until cons_reset_sink(). */

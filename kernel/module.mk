@@ -15,3 +15,4 @@ $(BUILD)/tests/test_lineedit: $(BUILD)/host/tests/shell/test_lineedit.o $(BUILD)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOSTCFLAGS) $^ -o $@
 UNIT_TESTS += $(BUILD)/tests/test_lineedit
+QEMU_TESTS += tests/qemu/test_shell.py

@@ -145,6 +145,7 @@ static int cmd_version(int argc, char **argv)
     }
     printf("boot-phase %-34s %8llu us\n", "kernel total (efi_main to prompt)",
            (unsigned long long)(clock_tsc_to_ns(kernel) / 1000));
+    printf("image-base %#llx\n", (unsigned long long)boot_info->image_base);
     printf("image-size %llu bytes\n", (unsigned long long)boot_info->image_size);
     printf("os-memory %llu bytes\n", (unsigned long long)kernel_memory_in_use());
     return 0;

@@ -1,6 +1,7 @@
-/* Line editor; see lineedit.h.  After any change the editor redraws the line from the
- * prompt (CR, prompt, text, erase to end, cursor back): simple, and always right, whatever
- * the terminal did before. */
+/* Line editor; see lineedit.h.  The terminal's cursor is kept at le->cur; an edit rewrites
+ * only the text from the first changed character to the end of the line, so a serial line at
+ * 115200 baud stays responsive on long lines.  Ctrl-L and the completion listing redraw the
+ * whole line from the prompt. */
 #include <string.h>
 #include "shell/lineedit.h"
 
@@ -19,27 +20,50 @@ static size_t columns(const char *s, size_t n)
     return c;
 }
 
+/* Move the terminal cursor N columns left (dir < 0) or right. */
+static void move_cols(struct lineedit *le, size_t n, int dir)
+{
+    if (!n)
+        return;
+    char seq[16], digits[8];
+    int k = 0, nd = 0;
+    for (size_t v = n; v; v /= 10)
+        digits[nd++] = (char)('0' + v % 10);
+    seq[k++] = '\x1b';
+    seq[k++] = '[';
+    while (nd)
+        seq[k++] = digits[--nd];
+    seq[k++] = dir < 0 ? 'D' : 'C';
+    out(le, seq, (size_t)k);
+}
+
+/* The terminal cursor is at byte FROM of the line: rewrite from there to the end, erase
+ * what was beyond, and put the cursor back at le->cur. */
+static void refresh_from(struct lineedit *le, size_t from)
+{
+    out(le, le->buf + from, le->len - from);
+    outs(le, "\x1b[K");
+    move_cols(le, columns(le->buf + le->cur, le->len - le->cur), -1);
+}
+
+/* Move the cursor to byte TO (updating le->cur). */
+static void move_to(struct lineedit *le, size_t to)
+{
+    if (to < le->cur)
+        move_cols(le, columns(le->buf + to, le->cur - to), -1);
+    else
+        move_cols(le, columns(le->buf + le->cur, to - le->cur), +1);
+    le->cur = to;
+}
+
 static void redraw(struct lineedit *le)
 {
     outs(le, "\r");
     outs(le, le->prompt);
-    out(le, le->buf, le->len);
-    outs(le, "\x1b[K");
-    size_t back = columns(le->buf + le->cur, le->len - le->cur);
-    if (back) {
-        char seq[16];
-        int k = 0;
-        char digits[8];
-        int nd = 0;
-        for (size_t v = back; v; v /= 10)
-            digits[nd++] = (char)('0' + v % 10);
-        seq[k++] = '\x1b';
-        seq[k++] = '[';
-        while (nd)
-            seq[k++] = digits[--nd];
-        seq[k++] = 'D';
-        out(le, seq, (size_t)k);
-    }
+    size_t cur = le->cur;
+    le->cur = 0;
+    refresh_from(le, 0);
+    move_to(le, cur);
 }
 
 void le_init(struct lineedit *le, le_out_fn o, le_complete_fn complete, void *ctx)
@@ -63,10 +87,11 @@ void le_start(struct lineedit *le, const char *prompt)
 
 static void set_line(struct lineedit *le, const char *s)
 {
+    move_to(le, 0);
     size_t n = strlen(s);
     memcpy(le->buf, s, n + 1);
     le->len = le->cur = n;
-    redraw(le);
+    refresh_from(le, 0);
 }
 
 static void insert(struct lineedit *le, const char *s, size_t n)
@@ -77,23 +102,24 @@ static void insert(struct lineedit *le, const char *s, size_t n)
     }
     memmove(le->buf + le->cur + n, le->buf + le->cur, le->len - le->cur);
     memcpy(le->buf + le->cur, s, n);
+    size_t from = le->cur;
     le->len += n;
     le->cur += n;
     le->buf[le->len] = 0;
-    if (le->cur == le->len && !is_cont(s[0]) && n == 1)
-        out(le, s, n); /* plain typing at the end: just echo */
-    else
-        redraw(le);
+    refresh_from(le, from);
 }
 
 static void delete_range(struct lineedit *le, size_t from, size_t to)
 {
+    if (from >= to)
+        return;
+    size_t cur = le->cur > to ? le->cur - (to - from) : le->cur > from ? from : le->cur;
+    move_to(le, from);
     memmove(le->buf + from, le->buf + to, le->len - to);
     le->len -= to - from;
     le->buf[le->len] = 0;
-    if (le->cur > to) le->cur -= to - from;
-    else if (le->cur > from) le->cur = from;
-    redraw(le);
+    le->cur = cur;
+    refresh_from(le, from);
 }
 
 static size_t prev_char(struct lineedit *le, size_t i)
@@ -193,20 +219,20 @@ static void escape_done(struct lineedit *le, char final)
 {
     const char *p = le->esc_buf;
     if (le->esc == ESC_SS3) {
-        if (final == 'H') le->cur = 0, redraw(le);
-        else if (final == 'F') le->cur = le->len, redraw(le);
+        if (final == 'H') move_to(le, 0);
+        else if (final == 'F') move_to(le, le->len);
         return;
     }
     switch (final) {
     case 'A': history_move(le, +1); break;
     case 'B': history_move(le, -1); break;
-    case 'C': if (le->cur < le->len) { le->cur = next_char(le, le->cur); redraw(le); } break;
-    case 'D': if (le->cur > 0) { le->cur = prev_char(le, le->cur); redraw(le); } break;
-    case 'H': le->cur = 0; redraw(le); break;
-    case 'F': le->cur = le->len; redraw(le); break;
+    case 'C': move_to(le, next_char(le, le->cur)); break;
+    case 'D': move_to(le, prev_char(le, le->cur)); break;
+    case 'H': move_to(le, 0); break;
+    case 'F': move_to(le, le->len); break;
     case '~':
-        if (!strcmp(p, "1") || !strcmp(p, "7")) { le->cur = 0; redraw(le); }
-        else if (!strcmp(p, "4") || !strcmp(p, "8")) { le->cur = le->len; redraw(le); }
+        if (!strcmp(p, "1") || !strcmp(p, "7")) move_to(le, 0);
+        else if (!strcmp(p, "4") || !strcmp(p, "8")) move_to(le, le->len);
         else if (!strcmp(p, "3") && le->cur < le->len) delete_range(le, le->cur, next_char(le, le->cur));
         break;
     default:
@@ -223,19 +249,24 @@ enum le_result le_feed(struct lineedit *le, int byte)
         le->esc_len = 0;
         le->esc_buf[0] = 0;
         le->esc = c == '[' ? ESC_CSI : c == 'O' ? ESC_SS3 : ESC_NONE;
-        return LE_MORE;
-    }
-    if (le->esc == ESC_CSI || le->esc == ESC_SS3) {
-        if (le->esc == ESC_CSI && ((c >= '0' && c <= '9') || c == ';')) {
+        if (le->esc != ESC_NONE || ((unsigned char)c >= 0x20 && c != 0x7f))
+            return LE_MORE;
+        /* A control byte right after ESC: the sequence is abandoned, the byte counts. */
+    } else if (le->esc == ESC_CSI || le->esc == ESC_SS3) {
+        unsigned char u = (unsigned char)c;
+        if (le->esc == ESC_CSI && u >= 0x20 && u <= 0x3f) { /* parameter/intermediate */
             if (le->esc_len + 1 < sizeof le->esc_buf) {
                 le->esc_buf[le->esc_len++] = c;
                 le->esc_buf[le->esc_len] = 0;
             }
             return LE_MORE;
         }
-        escape_done(le, c);
-        le->esc = ESC_NONE;
-        return LE_MORE;
+        if (u >= 0x40 && u <= 0x7e) { /* final byte */
+            escape_done(le, c);
+            le->esc = ESC_NONE;
+            return LE_MORE;
+        }
+        le->esc = ESC_NONE; /* malformed: drop the sequence, handle the byte itself */
     }
     int was_cr = le->last_was_cr;
     le->last_was_cr = 0;
@@ -258,10 +289,10 @@ enum le_result le_feed(struct lineedit *le, int byte)
     case 0x7f:
     case 8: if (le->cur > 0) delete_range(le, prev_char(le, le->cur), le->cur); break;
     case 4: if (le->cur < le->len) delete_range(le, le->cur, next_char(le, le->cur)); break;
-    case 1: le->cur = 0; redraw(le); break;
-    case 5: le->cur = le->len; redraw(le); break;
-    case 2: if (le->cur > 0) { le->cur = prev_char(le, le->cur); redraw(le); } break;
-    case 6: if (le->cur < le->len) { le->cur = next_char(le, le->cur); redraw(le); } break;
+    case 1: move_to(le, 0); break;
+    case 5: move_to(le, le->len); break;
+    case 2: move_to(le, prev_char(le, le->cur)); break;
+    case 6: move_to(le, next_char(le, le->cur)); break;
     case 11: delete_range(le, le->cur, le->len); break;
     case 21: delete_range(le, 0, le->cur); break;
     case 23: {

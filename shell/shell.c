@@ -187,6 +187,8 @@ void shell_run(void)
     le_init(&le, le_output, complete, NULL);
     for (;;) {
         snprintf(prompt, sizeof prompt, "velocity:%s$ ", shell_cwd());
+        if (!cons_at_line_start())
+            cons_write("\n", 1);
         le_start(&le, prompt);
         enum le_result r;
         do

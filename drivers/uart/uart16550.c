@@ -1,4 +1,5 @@
 /* 16550 UART driver; see uart16550.h.  Registers per the PC16550D datasheet. */
+#include <stdbool.h>
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/trap.h"
@@ -29,6 +30,8 @@ enum { COM1_IRQ = 4 };
 
 static uint16_t base;
 static void (*rx_fn)(uint8_t);
+static bool (*rx_room)(void);
+static volatile bool rx_paused;
 
 void uart_init(uint16_t port)
 {
@@ -60,15 +63,30 @@ static void uart_irq(struct trap_frame *tf, void *ctx)
     (void)tf;
     (void)ctx;
     while (inb(base + LSR) & LSR_DATA_READY) {
-        uint8_t b = inb(base + RBR);
-        if (rx_fn)
-            rx_fn(b);
+        if (!rx_room()) {
+            /* Flow control: leave the bytes in the FIFO and stop listening; the sender
+             * (QEMU's chardev, or a terminal with RTS/CTS) then waits instead of us losing
+             * input.  uart_rx_resume() listens again once the reader made room. */
+            rx_paused = true;
+            outb(base + IER, 0);
+            return;
+        }
+        rx_fn(inb(base + RBR));
     }
 }
 
-void uart_enable_rx_irq(void (*fn)(uint8_t byte))
+void uart_rx_resume(void)
+{
+    if (rx_paused) {
+        rx_paused = false;
+        outb(base + IER, IER_RX_AVAIL); /* pending data raises the interrupt at once */
+    }
+}
+
+void uart_enable_rx_irq(void (*fn)(uint8_t byte), bool (*room)(void))
 {
     rx_fn = fn;
+    rx_room = room;
     irq_register(VEC_SERIAL, uart_irq, NULL);
     ioapic_route_isa_irq(COM1_IRQ, VEC_SERIAL);
     outb(base + IER, IER_RX_AVAIL);

@@ -1,0 +1,305 @@
+/* tests/vm/test_vm.c: verifier rejections, sandbox/adversarial programs, 5-argument helpers,
+ * time limit and stop flag, and .nda corruption - each on every engine (vmtest.h).
+ * Programs are written in the assembler's text form so each case reads like the ISA. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "lib/clock.h"
+#include "tests/check.h"
+#include "tests/vm/vmtest.h"
+#include "vm/asm.h"
+#include "vm/host/nda_build.h"
+#include "vm/nda_format.h"
+#include "vm/vm_internal.h"
+
+static uint64_t words[4096];
+
+static size_t assemble(const char *text)
+{
+    size_t n = 0;
+    char err[200];
+    if (vm_asm(text, words, 4096, &n, err, sizeof err)) {
+        printf("# assembler: %s\n", err);
+        return 0;
+    }
+    return n;
+}
+
+/* ---- verifier ---- */
+
+static void reject_raw(const char *name, const uint64_t *w, size_t n, vm_err want, int64_t pc)
+{
+    vmt_prog t;
+    vm_err e = vmt_load_raw(&t, w, n, VM_ENGINE_INTERP);
+    char msg[256];
+    vm_format_fault(&t.fault, msg, sizeof msg);
+    check(e == want && (pc < -1 || t.fault.pc == pc), "verifier rejects %s (%s)", name, msg);
+    vmt_free(&t);
+}
+
+static void reject_asm(const char *name, const char *text, vm_err want, int64_t pc)
+{
+    size_t n = assemble(text);
+    reject_raw(name, words, n, want, pc);
+}
+
+static void test_verifier(void)
+{
+    uint64_t w[4];
+    reject_raw("empty program", w, 0, VM_E_EMPTY, -1);
+    w[0] = vm_insn_encode(0xff, 0, 0, 0, 0);
+    w[1] = vm_insn_encode(OP_EXIT, 0, 0, 0, 0);
+    reject_raw("unknown opcode", w, 2, VM_E_OPCODE, 0);
+    w[0] = vm_insn_encode(BPF_ALU64 | BPF_MOV | BPF_K, 11, 0, 0, 1);
+    reject_raw("bad register", w, 2, VM_E_REG, 0);
+    reject_asm("write to r10", "mov %r10, 1\nexit\n", VM_E_WRITE_R10, 0);
+    reject_asm("load into r10", "ldxdw %r10, [%r1]\nexit\n", VM_E_WRITE_R10, 0);
+    reject_asm("jump out of range", "ja +5\nexit\n", VM_E_JUMP_RANGE, 0);
+    reject_asm("jump backwards out of range", "mov %r0, 0\nja -3\nexit\n", VM_E_JUMP_RANGE, 1);
+    reject_asm("jump into lddw", "ja +1\nlddw %r0, 0x1122334455667788\nexit\n", VM_E_JUMP_LDDW, 0);
+    reject_asm("fall-through off the end", "mov %r0, 0\n", VM_E_FALLTHROUGH, 0);
+    reject_asm("conditional jump at the end", "mov %r0, 0\njeq %r0, 0, -2\n", VM_E_FALLTHROUGH, 1);
+    reject_asm("call to unknown helper", "call 63\nexit\n", VM_E_UNKNOWN_HELPER, 0);
+    reject_asm("local call out of range", "call local +7\nexit\n", VM_E_JUMP_RANGE, 0);
+    w[0] = vm_insn_encode(OP_LDDW, 0, 0, 0, 1);
+    reject_raw("truncated lddw", w, 1, VM_E_LDDW, 0);
+    w[0] = vm_insn_encode(OP_LDDW, 0, 0, 0, 1);
+    w[1] = vm_insn_encode(BPF_ALU64 | BPF_MOV, 0, 0, 0, 0);
+    w[2] = vm_insn_encode(OP_EXIT, 0, 0, 0, 0);
+    reject_raw("lddw with a real second instruction", w, 3, VM_E_LDDW, 0);
+    w[0] = vm_insn_encode(BPF_ALU64 | BPF_END | BPF_K, 0, 0, 0, 24);
+    w[1] = vm_insn_encode(OP_EXIT, 0, 0, 0, 0);
+    reject_raw("byte swap of 24 bits", w, 2, VM_E_FIELD, 0);
+    w[0] = vm_insn_encode(BPF_LD | 0x20 | BPF_W, 0, 0, 0, 0); /* legacy ABS load */
+    reject_raw("legacy packet load", w, 2, VM_E_OPCODE, 0);
+}
+
+/* ---- running ---- */
+
+static vm_err run_asm(const char *text, vm_engine e, uint64_t *r0, vm_fault *fault,
+                      uint64_t limit_ns, uint8_t *mem, size_t mem_len)
+{
+    size_t n = assemble(text);
+    vmt_prog t;
+    vm_err err = vmt_load_raw(&t, words, n, e);
+    if (err) {
+        *fault = t.fault;
+        vmt_free(&t);
+        return err;
+    }
+    vm_run_opts o = {0};
+    o.engine = e;
+    o.time_limit_ns = limit_ns;
+    if (mem) {
+        o.args[0] = (uint64_t)(uintptr_t)mem;
+        o.args[1] = mem_len;
+        o.extra[0] = (vm_region){(uint64_t)(uintptr_t)mem, mem_len, VM_READ | VM_WRITE};
+        o.n_extra = 1;
+    }
+    vm_result r;
+    vm_run(t.p, &o, &r);
+    *r0 = r.r0;
+    *fault = r.fault;
+    vmt_free(&t);
+    return r.err;
+}
+
+static const struct adversary {
+    const char *name, *text;
+    vm_err want;
+    int64_t pc;
+} adversaries[] = {
+    {"read kernel memory by pointer arithmetic",
+     "mov %r1, %r10\nlsh %r1, 1\nldxdw %r0, [%r1]\nexit\n", VM_E_MEM, 2},
+    {"read below the stack", "mov %r1, %r10\nsub %r1, 1000000\nldxb %r0, [%r1]\nexit\n", VM_E_MEM, 2},
+    {"write through a forged pointer", "lddw %r1, 0x400000\nstdw [%r1], 7\nexit\n", VM_E_MEM, 2},
+    {"write at the frame pointer (one past the stack)", "stxdw [%r10], %r1\nexit\n", VM_E_MEM, 0},
+    {"read straddling the stack top", "ldxdw %r0, [%r10-4]\nexit\n", VM_E_MEM, 0},
+    {"null pointer read", "mov %r1, 0\nldxw %r0, [%r1]\nexit\n", VM_E_MEM, 1},
+    {"wrap-around address", "lddw %r1, -4\nldxdw %r0, [%r1+8]\nexit\n", VM_E_MEM, 2},
+    {"atomic on a forged pointer", "mov %r1, 4096\nlock add [%r1], %r2\nexit\n", VM_E_MEM, 1},
+    {"unbounded recursion", "f:\ncall local f\nexit\n", VM_E_CALL_DEPTH, 0},
+    {"callx to a missing helper", "mov %r2, 99\ncall %r2\nexit\n", VM_E_BAD_HELPER, 1},
+    {"helper given a forged buffer", "lddw %r1, 0x1000\nmov %r2, 16\ncall 2\nexit\n", VM_E_HELPER, 3},
+};
+
+static void test_adversarial(vm_engine e)
+{
+    const char *en = vmt_engine_name(e);
+    for (size_t i = 0; i < sizeof adversaries / sizeof adversaries[0]; i++) {
+        const struct adversary *a = &adversaries[i];
+        uint64_t r0;
+        vm_fault f;
+        vm_err err = run_asm(a->text, e, &r0, &f, 2000000000ull, NULL, 0);
+        char msg[256];
+        vm_format_fault(&f, msg, sizeof msg);
+        check(err == a->want && f.pc == a->pc, "adversarial [%s] %s stopped: %s", en, a->name, msg);
+    }
+    /* The fault names address, instruction index and instruction. */
+    uint64_t r0;
+    vm_fault f;
+    run_asm("lddw %r1, 0x400000\nstdw [%r1+8], 7\nexit\n", e, &r0, &f, 0, NULL, 0);
+    char msg[256];
+    vm_format_fault(&f, msg, sizeof msg);
+    check(strstr(msg, "0x400008") && strstr(msg, "instruction 2") && strstr(msg, "stdw [%r1+8], 7"),
+          "adversarial [%s] fault message: %s", en, msg);
+
+    /* Infinite loop: stopped by the time limit. */
+    uint64_t t0 = clock_mono_ns();
+    vm_err err = run_asm("mov %r0, 0\nloop:\nadd %r0, 1\nja loop\n", e, &r0, &f, 200000000ull, NULL, 0);
+    uint64_t dt = clock_mono_ns() - t0;
+    check(err == VM_E_TIMEOUT && dt < 2000000000ull, "adversarial [%s] infinite loop hits the time "
+          "limit (%llu ms)", en, (unsigned long long)(dt / 1000000));
+    err = run_asm("loop:\nja loop\n", e, &r0, &f, 100000000ull, NULL, 0);
+    check(err == VM_E_TIMEOUT, "adversarial [%s] one-instruction loop hits the time limit", en);
+
+    /* The sandbox allows exactly the regions: memory buffer edges. */
+    uint8_t mem[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+    err = run_asm("ldxdw %r0, [%r1+8]\nexit\n", e, &r0, &f, 0, mem, sizeof mem);
+    check(err == VM_OK && r0 == 0x100f0e0d0c0b0a09ull, "sandbox [%s] last 8 bytes of a region", en);
+    err = run_asm("ldxdw %r0, [%r1+9]\nexit\n", e, &r0, &f, 0, mem, sizeof mem);
+    check(err == VM_E_MEM && f.addr == (uint64_t)(uintptr_t)mem + 9 && f.size == 8,
+          "sandbox [%s] one byte past a region", en);
+    err = run_asm("mov %r0, 5\nstxdw [%r10-512], %r0\nldxdw %r0, [%r10-512]\nexit\n", e, &r0, &f, 0,
+                  NULL, 0);
+    check(err == VM_OK && r0 == 5, "sandbox [%s] whole 512-byte frame usable", en);
+    /* Deep but legal recursion: 64 nested calls. */
+    err = run_asm("mov %r1, 64\ncall local f\nexit\nf:\njeq %r1, 0, done\nsub %r1, 1\n"
+                  "stxdw [%r10-8], %r1\ncall local f\nadd %r0, 1\nexit\ndone:\nmov %r0, 0\nexit\n",
+                  e, &r0, &f, 0, NULL, 0);
+    check(err == VM_E_CALL_DEPTH, "sandbox [%s] 65 nested calls exceed the depth limit", en);
+    err = run_asm("mov %r1, 63\ncall local f\nexit\nf:\njeq %r1, 0, done\nsub %r1, 1\n"
+                  "stxdw [%r10-8], %r1\ncall local f\nadd %r0, 1\nexit\ndone:\nmov %r0, 0\nexit\n",
+                  e, &r0, &f, 0, NULL, 0);
+    check(err == VM_OK && r0 == 63, "sandbox [%s] 64 nested calls allowed (r0=%llu)", en,
+          (unsigned long long)r0);
+}
+
+static void test_helpers(vm_engine e)
+{
+    const char *en = vmt_engine_name(e);
+    uint64_t r0;
+    vm_fault f;
+    char prog[256];
+    snprintf(prog, sizeof prog,
+             "mov %%r1, 11\nmov %%r2, 22\nmov %%r3, 33\nmov %%r4, 44\nmov %%r5, 55\ncall %d\nexit\n",
+             VMT_SUM5_ID);
+    vm_err err = run_asm(prog, e, &r0, &f, 0, NULL, 0);
+    uint64_t want = vmt_sum5(11, 22, 33, 44, 55, NULL);
+    check(err == VM_OK && r0 == want, "helper [%s] five arguments arrive in order", en);
+    snprintf(prog, sizeof prog,
+             "mov %%r6, 7\nmov %%r1, 1\nmov %%r2, 2\nmov %%r3, 3\nmov %%r4, 4\nmov %%r5, 5\n"
+             "mov %%r9, %d\ncall %%r9\nadd %%r0, %%r6\nexit\n", VMT_SUM5_ID);
+    err = run_asm(prog, e, &r0, &f, 0, NULL, 0);
+    check(err == VM_OK && r0 == vmt_sum5(1, 2, 3, 4, 5, NULL) + 7,
+          "helper [%s] callx with five arguments, r6 preserved", en);
+    err = run_asm("mov %r1, 42\ncall 1\nmov %r0, 0\nexit\n", e, &r0, &f, 0, NULL, 0);
+    check(err == VM_OK && r0 == 42, "helper [%s] exit helper stops with its value", en);
+    err = run_asm("mov %r1, 0\ncall 5\nmov %r0, 9\nexit\n", e, &r0, &f, 0, NULL, 0);
+    check(err == VM_OK && r0 == 0, "helper [%s] unwind(0) stops with r0 = 0", en);
+}
+
+/* ---- .nda files ---- */
+
+static uint8_t *make_nda(size_t *len)
+{
+    /* A tiny program with rodata and a relocated lddw: returns rodata[1]. */
+    size_t n = assemble("lddw %r1, 0\nldxb %r0, [%r1+1]\nmov %r1, %r0\nexit\n");
+    uint8_t code[64];
+    for (size_t i = 0; i < n; i++)
+        nda_st64(code + 8 * i, words[i]);
+    static const uint8_t rodata[4] = {10, 20, 30, 40};
+    uint8_t reloc[NDA_RELOC_SIZE] = {0};
+    nda_st32(reloc + NDA_RELOC_OFF_WHERE, 0);
+    reloc[NDA_RELOC_OFF_KIND] = NDA_RELOC_LDDW;
+    reloc[NDA_RELOC_OFF_SEG] = NDA_SEG_RODATA;
+    uint8_t imports[VM_MAX_HELPERS] = {0};
+    imports[3] = 1; /* print_int, unused but imported */
+    nda_image img = {0};
+    img.code = code;
+    img.code_count = (uint32_t)n;
+    img.rodata = rodata;
+    img.rodata_size = 4;
+    img.relocs = reloc;
+    img.reloc_count = 1;
+    img.import_ids = imports;
+    uint8_t *out;
+    nda_write_image(&img, &out, len);
+    return out;
+}
+
+static void test_nda(vm_engine e)
+{
+    const char *en = vmt_engine_name(e);
+    size_t len;
+    uint8_t *img = make_nda(&len);
+    vmt_prog t;
+    vm_err err = vmt_load_nda(&t, img, len, e);
+    vm_result r = {0};
+    if (!err) {
+        vm_run_opts o = {0};
+        o.engine = e;
+        vm_run(t.p, &o, &r);
+    }
+    check(err == VM_OK && r.err == VM_OK && r.r0 == 20, "nda [%s] relocated rodata load", en);
+    vmt_free(&t);
+
+    /* Every truncation is rejected cleanly. */
+    int bad = 0;
+    for (size_t cut = 0; cut < len; cut++) {
+        if (vmt_load_nda(&t, img, cut, e) == VM_OK)
+            bad++;
+        vmt_free(&t);
+    }
+    check(bad == 0, "nda [%s] all %zu truncations rejected", en, len);
+    /* Every single-bit flip is rejected (the hash covers everything but itself; a flip in
+     * the hash makes it mismatch). */
+    bad = 0;
+    for (size_t bit = 0; bit < len * 8; bit++) {
+        img[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        if (vmt_load_nda(&t, img, len, e) == VM_OK)
+            bad++;
+        vmt_free(&t);
+        img[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+    }
+    check(bad == 0, "nda [%s] all %zu bit flips rejected", en, len * 8);
+    /* Field-level errors with a valid hash name the problem. */
+    struct { size_t off; uint32_t v; int w32; vm_err want; const char *name; } edits[] = {
+        {NDA_OFF_VERSION, 9, 0, VM_E_FILE_VERSION, "version"},
+        {NDA_OFF_FLAGS, 0x80, 0, VM_E_FILE_FLAGS, "flags"},
+        {NDA_OFF_ENTRY, 99, 1, VM_E_ENTRY, "entry"},
+        {NDA_OFF_STACK_SIZE, 4096, 1, VM_E_FILE_FIELD, "stack size"},
+        {NDA_OFF_RODATA_SIZE, 5, 1, VM_E_FILE_FIELD, "rodata size"},
+        {NDA_HDR_SIZE + 5 * 8 + 4 + NDA_RELOC_SIZE + NDA_IMPORT_OFF_NAME, 'z', 0,
+         VM_E_IMPORT, "import name"},
+    };
+    for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+        uint8_t *c = malloc(len);
+        memcpy(c, img, len);
+        if (edits[i].w32)
+            nda_st32(c + edits[i].off, edits[i].v);
+        else
+            nda_st16(c + edits[i].off, edits[i].v);
+        nda_seal(c, len);
+        err = vmt_load_nda(&t, c, len, e);
+        char msg[256];
+        vm_format_fault(&t.fault, msg, sizeof msg);
+        check(err == edits[i].want, "nda [%s] bad %s rejected: %s", en, edits[i].name, msg);
+        vmt_free(&t);
+        free(c);
+    }
+    free(img);
+}
+
+int main(void)
+{
+    test_verifier();
+    vm_engine engines[2];
+    int ne = vmt_engines(engines);
+    for (int k = 0; k < ne; k++) {
+        test_adversarial(engines[k]);
+        test_helpers(engines[k]);
+        test_nda(engines[k]);
+    }
+    return check_exit_status();
+}
