@@ -22,7 +22,7 @@ HOST_TOOLS   :=     # host executables built by `make`
 UNIT_TESTS   :=     # host test executables, each prints `ok NAME` / `not ok NAME: why`
 FUZZERS      :=     # libFuzzer executables, run for FUZZ_SECONDS each in `make test`
 QEMU_TESTS   :=     # python test scripts under tests/qemu
-BENCHES      :=     # commands printing benchmark tables
+BENCHES      :=     # executables (no arguments) printing benchmark tables
 KERNEL_SRCS  :=     # kernel C and assembly sources
 DISK_FILES   :=     # files copied onto the default NVMe data disk
 
@@ -59,7 +59,7 @@ test: deps
 
 bench: deps
 	@$(MAKE) --no-print-directory all
-	@set -e; for b in $(BENCHES); do $$b; echo; done
+	@fail=0; for b in $(BENCHES); do $$b || { echo "bench: $$b failed" >&2; fail=1; }; echo; done; exit $$fail
 
 clean:
 	rm -rf $(BUILD)

@@ -73,6 +73,23 @@ struct fat_dirinfo {
 
 enum { FAT_DIRINFO = 8, FAT_PENDING = 32 };
 
+/* Change notification, for layers that track what changed (fs/sitemap.h).  After a call
+ * that changed the volume succeeds in part or whole, the core reports it:
+ *   FAT_CHANGE_DIR   entries of directory DIR (first cluster; the root is root_cluster,
+ *                    0 on FAT12/16) were added or removed: create, unlink, mkdir, rmdir,
+ *                    rename (both directories).
+ *   FAT_CHANGE_DATA  bytes [OFF, OFF + LEN) of the file whose entry is IDX in DIR were
+ *                    written, zero-filled or cut off (truncate reports the span between
+ *                    the old and the new size).
+ * fsck repairs are not reported.  The callback must not call back into the volume. */
+enum fat_change_kind { FAT_CHANGE_DIR = 1, FAT_CHANGE_DATA = 2 };
+struct fat_change {
+    uint8_t kind;              /* enum fat_change_kind */
+    uint32_t dir, idx;
+    uint32_t off, len;
+};
+typedef void (*fat_change_fn)(void *ctx, const struct fat_change *c);
+
 struct fat_volume {
     struct blkdev *dev;
     struct bcache cache;
@@ -102,6 +119,8 @@ struct fat_volume {
     uint64_t name_hits, name_misses;
     const char *reason;        /* why mount refused the volume */
     char label[12];
+    fat_change_fn on_change;   /* NULL (fat_mount's default), or set after mounting */
+    void *change_ctx;
 };
 
 /* A cluster run cached in an open file: file clusters [lc, lc+len) are disk clusters

@@ -511,6 +511,7 @@ int dir_add(struct fat_volume *v, uint32_t dir, const char *name, size_t len, ui
     out->lfn_count = nlfn;
     names_add_entry(v, dir, out);
     v->dirty = true;
+    fat_notify(v, FAT_CHANGE_DIR, dir, 0, 0, 0);
     return FAT_OK;
 }
 
@@ -533,6 +534,7 @@ int dir_remove(struct fat_volume *v, uint32_t dir, const struct fat_dirent *ent)
     if (di && di->free_hint > from)
         di->free_hint = from;
     v->dirty = true;
+    fat_notify(v, FAT_CHANGE_DIR, dir, 0, 0, 0);
     return FAT_OK;
 }
 

@@ -237,6 +237,7 @@ int fat_write(struct fat_file *f, const void *buf, uint32_t n)
     if ((uint64_t)f->pos + n > 0xFFFFFFFFu)
         return FAT_EFBIG;
     int err = FAT_OK;
+    uint32_t from = f->pos < f->size ? f->pos : f->size;   /* changed span starts here */
     if (f->pos > f->size) {   /* a gap after a seek past the end reads as zeros */
         uint32_t pos = f->pos;
         f->pos = f->size;
@@ -247,6 +248,8 @@ int fat_write(struct fat_file *f, const void *buf, uint32_t n)
         err = transfer(f, (uint8_t *)buf, n, true, false);
     f->meta_dirty = true;
     f->flags |= F_MODIFIED;   /* modified: touch mtime on close */
+    if (f->pos > from)
+        fat_notify(f->vol, FAT_CHANGE_DATA, f->dir, f->idx, from, f->pos - from);
     return err;
 }
 
@@ -264,6 +267,7 @@ int fat_truncate(struct fat_file *f, uint32_t size)
     if (!v || !(f->flags & FAT_O_WRITE))
         return FAT_EBADF;
     int err = FAT_OK;
+    uint32_t old_size = f->size;
     if (size > f->size) {
         uint32_t pos = f->pos;
         f->pos = f->size;
@@ -293,6 +297,9 @@ int fat_truncate(struct fat_file *f, uint32_t size)
     f->size = size;
     f->meta_dirty = true;
     f->flags |= F_MODIFIED;
+    if (size != old_size)
+        fat_notify(v, FAT_CHANGE_DATA, f->dir, f->idx, size < old_size ? size : old_size,
+                   size < old_size ? old_size - size : size - old_size);
     return err;
 }
 

@@ -61,6 +61,15 @@ static inline uint32_t clus_sector(const struct fat_volume *v, uint32_t c)
     return v->data_start + (c - 2) * v->spc;
 }
 static inline uint32_t root_dir(const struct fat_volume *v) { return v->root_cluster; }
+/* Reports a change to the volume's change callback, if any (fs/fat.h). */
+static inline void fat_notify(struct fat_volume *v, uint8_t kind, uint32_t dir, uint32_t idx,
+                              uint32_t off, uint32_t len)
+{
+    if (v->on_change) {
+        struct fat_change c = { kind, dir, idx, off, len };
+        v->on_change(v->change_ctx, &c);
+    }
+}
 int fat_get(struct fat_volume *v, uint32_t c, uint32_t *val);   /* raw entry value */
 int fat_set(struct fat_volume *v, uint32_t c, uint32_t val);    /* FAT_EOC for end */
 bool fat_is_eoc(const struct fat_volume *v, uint32_t val);

@@ -75,7 +75,8 @@ static void convert_map(UINTN size, UINTN desc_size)
         uint32_t kind = kind_of(d->Type);
         if (n > 0) {
             struct mem_region *p = &bootinfo.map[n - 1];
-            if (p->kind == kind && p->base + p->pages * 4096 == d->PhysicalStart) {
+            if (p->kind == kind && p->efi_type == d->Type &&
+                p->base + p->pages * 4096 == d->PhysicalStart) {
                 p->pages += d->NumberOfPages;
                 continue;
             }
@@ -90,6 +91,13 @@ static void convert_map(UINTN size, UINTN desc_size)
 /* Hook for measurements that need the firmware's own drivers (see drivers/nvme and fs
  * benchmarks); weak so the kernel links without them. */
 __attribute__((weak)) void efi_firmware_bench(EFI_SYSTEM_TABLE *st, struct fw_bench *out)
+{
+    (void)st;
+    (void)out;
+}
+
+/* The same for the FAT benchmark (kernel/efi_fatbench.c): the firmware's file system. */
+__attribute__((weak)) void efi_firmware_fat_bench(EFI_SYSTEM_TABLE *st, struct fw_bench *out)
 {
     (void)st;
     (void)out;
@@ -113,6 +121,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
     find_framebuffer(bs);
     uint64_t b0 = rdtsc();
     efi_firmware_bench(st, &bootinfo.bench);
+    efi_firmware_fat_bench(st, &bootinfo.bench);
     bootinfo.tsc_bench = rdtsc() - b0;
 
     EFI_PHYSICAL_ADDRESS stack = 0;

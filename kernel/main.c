@@ -6,12 +6,15 @@
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/trap.h"
 #include "drivers/acpi/acpi.h"
+#include "drivers/nvme/nvme.h"
+#include "drivers/pci/pci.h"
 #include "drivers/uart/uart16550.h"
 #include "kernel/clock.h"
 #include "kernel/console.h"
 #include "kernel/kernel.h"
 #include "kernel/panic.h"
 #include "kernel/pmm.h"
+#include "kernel/vfs.h"
 #include "shell/shell.h"
 
 struct bootinfo *boot_info;
@@ -45,6 +48,10 @@ uint64_t kernel_memory_in_use(void)
 /* Devices and filesystems.  Each subsystem's init is one line here, in dependency order. */
 static void devices_init(void)
 {
+    int npci = pci_init();
+    klog("pci: %d functions (%s)\n", npci, pci_using_ecam() ? "ECAM" : "legacy 0xCF8");
+    nvme_init_all();
+    vfs_init();
 }
 
 static void banner(void)

@@ -4,7 +4,8 @@ KERNEL_SRCS += arch/x86_64/entry.S arch/x86_64/gdt.c arch/x86_64/idt.c arch/x86_
     drivers/uart/uart16550.c drivers/acpi/acpi.c drivers/timer/hpet.c \
     kernel/efi_boot.c kernel/main.c kernel/pmm.c kernel/console.c kernel/trap.c kernel/clock.c \
     kernel/power.c kernel/ksyms.c \
-    shell/shell.c shell/lineedit.c shell/cmds_sys.c shell/cmds_debug.c
+    shell/shell.c shell/lineedit.c shell/cmds_sys.c shell/cmds_debug.c \
+    kernel/vfs.c kernel/efi_fatbench.c shell/cmds_fs.c shell/cmds_fsbench.c
 
 $(BUILD)/mksyms: tools/mksyms.c
 	@mkdir -p $(dir $@)
@@ -16,3 +17,5 @@ $(BUILD)/tests/test_lineedit: $(BUILD)/host/tests/shell/test_lineedit.o $(BUILD)
 	$(HOSTCC) $(HOSTCFLAGS) $^ -o $@
 UNIT_TESTS += $(BUILD)/tests/test_lineedit
 QEMU_TESTS += tests/qemu/test_shell.py
+BENCHES += tests/bench/boot_bench.py
+QEMU_TESTS += tests/qemu/test_debug.py

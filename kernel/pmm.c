@@ -35,7 +35,10 @@ void pmm_init(struct bootinfo *bi)
         uint64_t end = r->base + r->pages * PAGE_SIZE;
         if ((r->kind == MEM_USABLE || r->kind == MEM_BOOT) && end > top)
             top = end;
-        if (r->kind != MEM_MMIO)
+        /* RAM = what the firmware describes as memory of any owner; reserved ranges
+         * (the ECAM window, flash) and MMIO are not RAM. */
+        if (r->kind != MEM_MMIO && r->efi_type != 0 /* EfiReservedMemoryType */ &&
+            r->efi_type != 8 /* EfiUnusableMemory */)
             ram_bytes += r->pages * PAGE_SIZE;
     }
     npages = top / PAGE_SIZE;

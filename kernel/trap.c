@@ -43,20 +43,39 @@ static void print_addr(const char *label, uint64_t addr)
         kcrit("%s%016llx\n", label, (unsigned long long)addr);
 }
 
+/* Walk the frame-pointer chain.  Every frame is checked to be mapped before it is read,
+ * so a corrupt chain ends the walk instead of faulting inside the fault handler.  Runs of
+ * the same return address (deep recursion) are folded into one line. */
 static void backtrace(uint64_t rbp)
 {
     kcrit("backtrace:\n");
-    for (int depth = 0; depth < 16 && rbp; depth++) {
+    uint64_t last = 0, repeats = 0;
+    int printed = 0;
+    for (int depth = 0; depth < 4096 && rbp; depth++) {
         if (rbp % 8 || !paging_is_mapped(rbp, 0) || !paging_is_mapped(rbp + 15, 0))
             break;
         uint64_t *frame = (uint64_t *)(uintptr_t)rbp;
         if (!frame[1])
             break;
-        print_addr("  ", frame[1]);
+        if (frame[1] == last) {
+            repeats++;
+        } else {
+            if (repeats)
+                kcrit("  ... the same %llu more time%s\n", (unsigned long long)repeats, repeats == 1 ? "" : "s");
+            repeats = 0;
+            if (++printed > 24) {
+                kcrit("  ... (more frames)\n");
+                return;
+            }
+            print_addr("  ", frame[1]);
+            last = frame[1];
+        }
         if (frame[0] <= rbp)
             break; /* frames grow upward as we unwind; anything else is garbage */
         rbp = frame[0];
     }
+    if (repeats)
+        kcrit("  ... the same %llu more time%s\n", (unsigned long long)repeats, repeats == 1 ? "" : "s");
 }
 
 static void report(struct trap_frame *tf)

@@ -38,13 +38,16 @@ static void move_cols(struct lineedit *le, size_t n, int dir)
 }
 
 /* The terminal cursor is at byte FROM of the line: rewrite from there to the end, erase
- * what was beyond, and put the cursor back at le->cur. */
-static void refresh_from(struct lineedit *le, size_t from)
+ * what was beyond (only needed when the line got shorter), and put the cursor back at
+ * le->cur. */
+static void refresh(struct lineedit *le, size_t from, int shorter)
 {
     out(le, le->buf + from, le->len - from);
-    outs(le, "\x1b[K");
+    if (shorter)
+        outs(le, "\x1b[K");
     move_cols(le, columns(le->buf + le->cur, le->len - le->cur), -1);
 }
+static void refresh_from(struct lineedit *le, size_t from) { refresh(le, from, 1); }
 
 /* Move the cursor to byte TO (updating le->cur). */
 static void move_to(struct lineedit *le, size_t to)
@@ -106,7 +109,7 @@ static void insert(struct lineedit *le, const char *s, size_t n)
     le->len += n;
     le->cur += n;
     le->buf[le->len] = 0;
-    refresh_from(le, from);
+    refresh(le, from, 0); /* typing at the end: exactly the echo of the typed bytes */
 }
 
 static void delete_range(struct lineedit *le, size_t from, size_t to)

@@ -3,7 +3,7 @@
 # machine that has them all pays a few milliseconds.  Needs root (as the README says).
 set -e
 pkgs=(make gcc binutils clang lld clang-19 lld-19 llvm-19 libclang-rt-14-dev gnu-efi
-      qemu-system-x86 ovmf mtools dosfstools fdisk gdisk pci.ids python3 gdb coreutils)
+      qemu-system-x86 ovmf mtools dosfstools fdisk gdisk pci.ids pciutils python3 gdb coreutils)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

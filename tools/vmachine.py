@@ -47,7 +47,7 @@ def accel():
     if os.access("/dev/kvm", os.R_OK | os.W_OK):
         # Proven, not assumed: boot the real image under KVM and run a command.
         try:
-            with Machine(accel_override="kvm", boot_timeout=60) as m:
+            with Machine(accel_override="kvm", boot_timeout=60, snapshot=True) as m:
                 m.wait_prompt()
                 if "up " in m.cmd("uptime", timeout=20):
                     result = "kvm"
@@ -60,12 +60,49 @@ def accel():
     return result
 
 
+def qemu_command(vars_path, disk=None, disks=None, extra=(), memory="256M", smp=1, nvme_args="",
+                 accel_name="tcg", serial=(), gdb=False, paused=False, snapshot=False):
+    """The QEMU command line of a VELOCITY-OS machine: q35, OVMF (code read-only, a private
+    copy of the variable store at VARS_PATH), the ESP on AHCI (boot entry 0), the NVMe data
+    disk (boot entry 1, so the firmware's own NVMe driver connects it too).  Everything that
+    boots the system, tests and `make run` alike, goes through here, so all see one machine."""
+    args = [
+        "qemu-system-x86_64", "-machine", "q35,accel=" + accel_name, "-m", memory,
+        "-smp", str(smp), "-display", "none", "-vga", "none", "-nodefaults",
+        "-cpu", "host" if accel_name == "kvm" else "max",
+        "-drive", "if=pflash,format=raw,readonly=on,file=" + OVMF_CODE,
+        "-drive", "if=pflash,format=raw,file=" + vars_path,
+        "-drive", "if=none,id=esp,format=raw,snapshot=on,file=" + os.path.join(BUILD, "esp.img"),
+        "-device", "ide-hd,drive=esp,bootindex=0",
+    ] + list(serial)
+    if disks is not None:
+        for d in disks:
+            args += d
+    else:
+        if disk is None:
+            disk = os.path.join(BUILD, "disk.img")
+        if disk:
+            args += ["-drive", "if=none,id=nvm0,format=raw,file=" + disk + (",snapshot=on" if snapshot else ""),
+                     "-device", "nvme,serial=VELOCITY0,drive=nvm0,bootindex=1" + nvme_args]
+    if gdb:
+        args += ["-s"]
+    if paused:
+        args += ["-S"]
+    return args + list(extra)
+
+
 class Machine:
     def __init__(self, disk=None, disks=None, extra=(), memory="256M", smp=1, nvme_args="",
-                 accel_override=None, boot_timeout=120, echo=None, gdb=False, paused=False):
+                 accel_override=None, boot_timeout=120, echo=None, gdb=False, paused=False,
+                 snapshot=None):
         """disk: NVMe image (default build/disk.img; None-like "" for no disk).
         disks: list of full -drive/-device argument lists instead of the default disk.
-        extra: more QEMU arguments.  echo: a file to copy serial output to as it arrives."""
+        extra: more QEMU arguments.  echo: a file to copy serial output to as it arrives.
+        snapshot: writes to the NVMe disk go to a temporary overlay, not the image; by
+        default on for the shared build/disk.img (tests must not change it or collide on its
+        lock), off for a disk the caller names."""
+        if snapshot is None:
+            snapshot = disk is None and disks is None
         self.dir = tempfile.mkdtemp(prefix="velocity-")
         self.serial_path = os.path.join(self.dir, "serial")
         self.qmp_path = os.path.join(self.dir, "qmp")
@@ -75,36 +112,12 @@ class Machine:
         self.boot_timeout = boot_timeout
         vars_copy = os.path.join(self.dir, "vars.fd")
         shutil.copy(OVMF_VARS, vars_copy)
-        acc = accel_override or accel()
-        args = [
-            "qemu-system-x86_64", "-machine", "q35,accel=" + acc, "-m", memory,
-            "-smp", str(smp), "-display", "none", "-vga", "none", "-nodefaults",
-            "-drive", "if=pflash,format=raw,readonly=on,file=" + OVMF_CODE,
-            "-drive", "if=pflash,format=raw,file=" + vars_copy,
-            "-drive", "if=none,id=esp,format=raw,snapshot=on,file=" + os.path.join(BUILD, "esp.img"),
-            "-device", "ide-hd,drive=esp,bootindex=0",
-            "-chardev", "socket,id=ser0,path=%s,server=on,wait=on" % self.serial_path,
-            "-serial", "chardev:ser0",
-            "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path,
-        ]
-        if acc == "kvm":
-            args += ["-cpu", "host"]
-        else:
-            args += ["-cpu", "max"]
-        if disks is not None:
-            for d in disks:
-                args += d
-        else:
-            if disk is None:
-                disk = os.path.join(BUILD, "disk.img")
-            if disk:
-                args += ["-drive", "if=none,id=nvm0,format=raw,file=" + disk,
-                         "-device", "nvme,serial=VELOCITY0,drive=nvm0,bootindex=1" + nvme_args]
-        if gdb:
-            args += ["-s"]
-        if paused:
-            args += ["-S"]
-        args += list(extra)
+        args = qemu_command(vars_copy, disk=disk, disks=disks, extra=extra, memory=memory, smp=smp,
+                            nvme_args=nvme_args, accel_name=accel_override or accel(),
+                            serial=["-chardev", "socket,id=ser0,path=%s,server=on,wait=on" % self.serial_path,
+                                    "-serial", "chardev:ser0",
+                                    "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path],
+                            gdb=gdb, paused=paused, snapshot=snapshot)
         self.args = args
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)

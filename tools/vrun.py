@@ -44,7 +44,8 @@ def run_cmds(args, extra):
     if not cmds or cmds[-1] != "poweroff":
         cmds.append("poweroff")
     out = sys.stdout.buffer
-    with vmachine.Machine(disk=args.disk, extra=extra, memory=args.memory, smp=args.smp) as m:
+    with vmachine.Machine(disk=args.disk, extra=extra, memory=args.memory, smp=args.smp,
+                          snapshot=False) as m:
         try:
             boot = m.wait_prompt()
         except vmachine.MachineError as e:
@@ -76,34 +77,27 @@ def run_cmds(args, extra):
 def interactive(args, extra):
     """QEMU owns the terminal: serial and monitor multiplexed on stdio (Ctrl-A x quits,
     Ctrl-A c switches to the monitor)."""
-    m_args = vmachine.Machine.__new__(vmachine.Machine)
-    disk = args.disk or os.path.join(vmachine.BUILD, "disk.img")
-    vars_copy = os.path.join(vmachine.BUILD, "ovmf_vars.fd")
-    if not os.path.exists(vars_copy):
-        import shutil
-        shutil.copy(vmachine.OVMF_VARS, vars_copy)
-    acc = vmachine.accel()
-    cmd = ["qemu-system-x86_64", "-machine", "q35,accel=" + acc, "-m", args.memory,
-           "-smp", str(args.smp), "-display", "none", "-vga", "none", "-nodefaults",
-           "-cpu", "host" if acc == "kvm" else "max",
-           "-drive", "if=pflash,format=raw,readonly=on,file=" + vmachine.OVMF_CODE,
-           "-drive", "if=pflash,format=raw,file=" + vars_copy,
-           "-drive", "if=none,id=esp,format=raw,snapshot=on,file=" + os.path.join(vmachine.BUILD, "esp.img"),
-           "-device", "ide-hd,drive=esp,bootindex=0",
-           "-drive", "if=none,id=nvm0,format=raw,file=" + disk,
-           "-device", "nvme,serial=VELOCITY0,drive=nvm0,bootindex=1",
-           "-serial", "mon:stdio"] + extra
-    if args.debug:
-        cmd += ["-s", "-S"]
-    del m_args
-    return subprocess.call(cmd)
+    import shutil
+    import tempfile
+    tmp = tempfile.mkdtemp(prefix="velocity-run-")
+    vars_copy = os.path.join(tmp, "vars.fd")
+    shutil.copy(vmachine.OVMF_VARS, vars_copy)
+    cmd = vmachine.qemu_command(vars_copy, disk=args.disk, extra=extra, memory=args.memory,
+                                smp=args.smp, accel_name=vmachine.accel(),
+                                serial=["-serial", "mon:stdio"], gdb=args.debug, paused=args.debug,
+                                snapshot=args.debug)
+    try:
+        return subprocess.call(cmd)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def debug(args, extra):
     """Learn where the firmware loads the image (it is the same for the same machine shape)
     by a quick boot, then start QEMU paused with a gdb stub and print the gdb command."""
     base = None
-    with vmachine.Machine(disk=args.disk, extra=extra, memory=args.memory, smp=args.smp) as m:
+    with vmachine.Machine(disk=args.disk, extra=extra, memory=args.memory, smp=args.smp,
+                          snapshot=True) as m:
         m.wait_prompt()
         out = m.cmd("version")
         mm = re.search(r"image-base (0x[0-9a-f]+)", out)
@@ -112,7 +106,7 @@ def debug(args, extra):
         m.kill()
     elf = os.path.join(vmachine.BUILD, "kernel.elf")
     if base:
-        print("gdb -ex 'target remote :1234' -ex 'symbol-file' -ex 'add-symbol-file %s -o %s' "
+        print("gdb -ex 'target remote :1234' -ex 'add-symbol-file %s -o %s' "
               "-ex 'hbreak kmain' -ex 'continue'" % (elf, base))
     else:
         print("vrun: could not learn the image base; symbols: %s" % elf)

@@ -83,15 +83,15 @@ uint32_t lapic_id(void) { return lapic_read(LAPIC_ID) >> 24; }
 
 void lapic_timer_start(unsigned hz, unsigned vector)
 {
-    /* Count the APIC timer's ticks over 10 ms of calibrated TSC time. */
+    /* Count the APIC timer's ticks over 2 ms of calibrated TSC time. */
     lapic_write(LAPIC_TIMER_DIV, TIMER_DIV_16);
     lapic_write(LAPIC_LVT_TIMER, LVT_MASKED);
     lapic_write(LAPIC_TIMER_INIT, 0xffffffff);
     uint64_t t0 = clock_mono_ns();
-    while (clock_mono_ns() - t0 < 10000000)
+    while (clock_mono_ns() - t0 < 2000000)
         cpu_relax();
     uint32_t elapsed = 0xffffffff - lapic_read(LAPIC_TIMER_CUR);
-    uint32_t per_tick = (uint32_t)((uint64_t)elapsed * 100 / hz);
+    uint32_t per_tick = (uint32_t)((uint64_t)elapsed * 500 / hz);
     if (per_tick == 0)
         per_tick = 1;
     lapic_write(LAPIC_LVT_TIMER, vector | LVT_PERIODIC);

@@ -3,7 +3,8 @@
 
 Three machines: a non-trivial q35 topology (NVMe controllers on the root bus and behind a
 pcie-root-port, a pcie-pci-bridge with a device behind it, a multi-function device, virtio
-devices, 64-bit prefetchable BARs, an option ROM), scanned through ECAM and then again
+devices, 64-bit prefetchable BARs, an option ROM, a second root bus behind a pxb-pcie
+expander), scanned through ECAM and then again
 through the legacy 0xCF8 mechanism (`pci rescan --legacy`); the default `make run`
 machine; and an i440fx (`-machine pc`) machine, which has no MCFG, so the kernel must
 fall back to 0xCF8 by itself.
@@ -290,6 +291,10 @@ def topology(tmp):
         ["-device", "virtio-rng-pci,addr=5.3"],
         ["-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0,addr=2.0"],
         ["-object", "memory-backend-ram,id=mb,size=4M", "-device", "ivshmem-plain,memdev=mb,addr=3.0"],
+        # A second root bus (0x80) behind an expander host bridge: no bridge leads to it.
+        ["-device", "pxb-pcie,id=pxb1,bus_nr=0x80,bus=pcie.0,addr=9.0"],
+        ["-device", "pcie-root-port,id=rp3,bus=pxb1,chassis=3"],
+        ["-device", "virtio-rng-pci,bus=rp3"],
     ]
 
 
@@ -306,8 +311,9 @@ def test_complex_topology():
             check(any(b["kind"] == "mem64" and b["pref"] and b["addr"] >= 1 << 32
                       for f in ours.values() for b in f["bars"].values()),
                   "q35: a 64-bit prefetchable BAR above 4 GiB is decoded", "")
-            check(any(f.get("parent") for f in ours.values() if f.get("parent", "").startswith("02:")),
+            check(any(f.get("parent", "").startswith("02:") for f in ours.values()),
                   "q35: a function behind the pcie-pci-bridge is found", "")
+            check(any(loc[0] >= 0x80 for loc in ours), "q35: the expander's root bus is scanned", "")
             check_against_pciutils(m, "q35 topology", "-xxxx")
 
             out = m.cmd("pci rescan --legacy")

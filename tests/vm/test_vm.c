@@ -1,9 +1,12 @@
 /* tests/vm/test_vm.c: verifier rejections, sandbox/adversarial programs, 5-argument helpers,
  * time limit and stop flag, and .nda corruption - each on every engine (vmtest.h).
  * Programs are written in the assembler's text form so each case reads like the ISA. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/time.h>
 #include "lib/clock.h"
 #include "tests/check.h"
 #include "tests/vm/vmtest.h"
@@ -291,6 +294,108 @@ static void test_nda(vm_engine e)
     free(img);
 }
 
+/* ---- stop flag (Ctrl-C) ---- */
+
+static vm_state *volatile alarm_target;
+static void on_alarm(int sig)
+{
+    (void)sig;
+    if (alarm_target)
+        vm_request_stop(alarm_target);
+}
+
+static void test_stop(void)
+{
+    vm_engine engines[2];
+    int ne = vmt_engines(engines);
+    int64_t pcs[2] = {-2, -2};
+    for (int k = 0; k < ne; k++) {
+        const char *en = vmt_engine_name(engines[k]);
+        char prog[200];
+        snprintf(prog, sizeof prog, "call %d\nmov %%r0, 5\nmov %%r1, 3\nl:\nadd %%r0, 1\n"
+                 "jgt %%r0, 1000, +1\nja l\nexit\n", VMT_STOP_ID);
+        uint64_t r0;
+        vm_fault f;
+        vm_err err = run_asm(prog, engines[k], &r0, &f, 0, NULL, 0);
+        pcs[k] = f.pc;
+        check(err == VM_E_INTERRUPTED && f.pc == 5, "stop [%s] requested by a helper stops at "
+              "the next poll point (pc %lld)", en, (long long)f.pc);
+
+        /* Asynchronous, as from a signal handler: an endless loop with no time limit. */
+        size_t n = assemble("mov %r0, 0\nl:\nadd %r0, 1\nja l\n");
+        vmt_prog t;
+        if (vmt_load_raw(&t, words, n, engines[k]) != VM_OK) {
+            check(0, "stop [%s] load", en);
+            continue;
+        }
+        alarm_target = vm_program_state(t.p);
+        signal(SIGALRM, on_alarm);
+        struct itimerval it = {{0, 0}, {0, 50000}};
+        setitimer(ITIMER_REAL, &it, NULL);
+        vm_run_opts o = {0};
+        o.engine = engines[k];
+        o.time_limit_ns = UINT64_MAX;
+        vm_result r;
+        vm_run(t.p, &o, &r);
+        alarm_target = NULL;
+        check(r.err == VM_E_INTERRUPTED && r.fault.pc == 2 && r.ns < 2000000000ull,
+              "stop [%s] from a signal handler ends an endless loop (%llu ms)", en,
+              (unsigned long long)(r.ns / 1000000));
+        vmt_free(&t);
+    }
+    if (ne > 1)
+        check(pcs[0] == pcs[1], "stop: interpreter and JIT stop at the same instruction");
+}
+
+/* ---- JIT code: position independence, cache reuse, buffer limits ---- */
+
+static void test_jit_code(void)
+{
+    if (!vm_jit_available())
+        return;
+    size_t len;
+    uint8_t *img = make_nda(&len);
+    vmt_prog a, b;
+    vm_err ea = vmt_load_nda(&a, img, len, VM_ENGINE_INTERP);
+    vm_err eb = vmt_load_nda(&b, img, len, VM_ENGINE_INTERP);
+    if (!check(ea == VM_OK && eb == VM_OK && a.p != b.p, "jit: two loads of one .nda")) {
+        free(img);
+        return;
+    }
+    size_t bound = vm_jit_size_bound(a.p), la = 0, lb = 0;
+    uint8_t *ca = calloc(1, bound), *cb = calloc(1, bound);
+    vm_fault f;
+    ea = vm_jit_compile(a.p, ca, bound, &la, &f);
+    eb = vm_jit_compile(b.p, cb, bound, &lb, &f);
+    check(ea == VM_OK && eb == VM_OK && la == lb && la > 0 && la <= bound && !memcmp(ca, cb, la),
+          "jit: code for two arenas is byte-identical (%zu bytes, bound %zu): cacheable by "
+          "SHA-256", la, bound);
+    /* Code compiled for load a runs load b (a cache hit after a fresh load). */
+    size_t map_len = (la + 4095) & ~(size_t)4095;
+    void *m = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    memcpy(m, ca, la);
+    mprotect(m, map_len, PROT_READ | PROT_EXEC);
+    vm_jit_attach(b.p, m);
+    vm_run_opts o = {0};
+    o.engine = VM_ENGINE_JIT;
+    vm_result r;
+    vm_run(b.p, &o, &r);
+    check(r.err == VM_OK && r.r0 == 20, "jit: cached code runs a later load of the same file");
+    munmap(m, map_len);
+    /* Too small a buffer is refused, never overrun. */
+    memset(cb, 0xa5, bound);
+    eb = vm_jit_compile(b.p, cb, la / 2, &lb, &f);
+    int untouched = 1;
+    for (size_t i = la / 2; i < bound; i++)
+        untouched &= cb[i] == 0xa5;
+    check(eb == VM_E_JIT_SPACE && untouched, "jit: a short buffer gives VM_E_JIT_SPACE");
+    free(ca);
+    free(cb);
+    vmt_free(&a);
+    vmt_free(&b);
+    free(img);
+}
+
 int main(void)
 {
     test_verifier();
@@ -301,5 +406,7 @@ int main(void)
         test_helpers(engines[k]);
         test_nda(engines[k]);
     }
+    test_stop();
+    test_jit_code();
     return check_exit_status();
 }

@@ -20,6 +20,18 @@ static uint64_t vmt_sum5(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_
     return a + 2 * b + 3 * c + 4 * d + 5 * e + (a ^ e) * 1000003;
 }
 
+#define VMT_STOP_ID 41
+
+/* Requests a stop as a Ctrl-C would, synchronously: both engines must stop at the same
+ * poll point after it. */
+static uint64_t vmt_stop(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e,
+                         vm_state *st)
+{
+    (void)a; (void)b; (void)c; (void)d; (void)e;
+    vm_request_stop(st);
+    return 7;
+}
+
 /* Standard helpers plus the test ones. */
 static vm_helper vmt_helpers[64];
 static size_t vmt_n_helpers;
@@ -31,6 +43,7 @@ static inline void vmt_init(void)
     for (size_t i = 0; i < vm_std_helper_count; i++)
         vmt_helpers[vmt_n_helpers++] = vm_std_helpers[i];
     vmt_helpers[vmt_n_helpers++] = (vm_helper){VMT_SUM5_ID, "test_sum5", vmt_sum5};
+    vmt_helpers[vmt_n_helpers++] = (vm_helper){VMT_STOP_ID, "test_stop", vmt_stop};
 }
 
 static inline int vmt_engines(vm_engine out[2])

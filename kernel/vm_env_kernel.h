@@ -1,0 +1,16 @@
+/* kernel/vm_env_kernel.h: the services NDA programs' helpers get in the kernel (vm_env of
+ * vm/vm.h): printing to the console, files and directories on the mounted data volume
+ * (kernel/vfs.h + fs/fat.h; paths relative to the shell's current directory), the
+ * monotonic clock, and the program's arguments. */
+#ifndef KERNEL_VM_ENV_KERNEL_H
+#define KERNEL_VM_ENV_KERNEL_H
+#include "vm/vm.h"
+
+/* Fill ENV for a program with ARGC/ARGV (argv[0] = the program's name). */
+void kvm_env_init(vm_env *env, int argc, const char *const *argv);
+
+/* Read the whole file at the absolute path into BUF (at most CAP bytes); returns the bytes
+ * read or a negative fat_err.  Shared with `run`, which loads programs the same way. */
+int64_t kvm_read_path(const char *abs, uint64_t off, void *buf, uint64_t cap);
+
+#endif

@@ -1,0 +1,639 @@
+/* shell/cmds_fs.c: filesystem commands on the mounted data volume (kernel/vfs.h), the
+ * shell's hooks for the current directory, `>`/`>>` redirection and path completion.
+ *
+ * Every command resolves its paths against the current directory with vfs_resolve and
+ * reports a failure as one line "CMD: PATH: reason" (fat_strerror).  Buffers for file data
+ * come from pmm_alloc_pages per command and are freed before it returns, so nothing here
+ * holds memory between commands.  Long loops poll cons_interrupt (Ctrl-C). */
+#include <string.h>
+#include "kernel/console.h"
+#include "kernel/pmm.h"
+#include "kernel/vfs.h"
+#include "lib/sha256.h"
+#include "shell/lineedit.h"
+#include "shell/shell.h"
+
+enum { IO_BUF = 1 << 20 };   /* bytes per read/write of cat, cp, sha256sum */
+
+static struct fat_volume *need_vol(const char *cmd)
+{
+    struct fat_volume *v = vfs_root();
+    if (!v)
+        printf("%s: no filesystem mounted (see 'mount')\n", cmd);
+    return v;
+}
+
+static int fail(const char *cmd, const char *path, int err)
+{
+    printf("%s: %s: %s\n", cmd, path, fat_strerror(err));
+    return 1;
+}
+
+/* Absolute path of ARG in OUT (VFS_PATH_MAX bytes); false with a message if too long. */
+static bool resolve(const char *cmd, const char *arg, char *out)
+{
+    if (vfs_resolve(arg, out, VFS_PATH_MAX) == 0)
+        return true;
+    fail(cmd, arg, FAT_ENAMETOOLONG);
+    return false;
+}
+
+static void *io_buffer(const char *cmd)
+{
+    void *p = (void *)(uintptr_t)pmm_alloc_pages(IO_BUF / PAGE_SIZE);
+    if (!p)
+        printf("%s: out of memory for a %u KiB buffer\n", cmd, IO_BUF >> 10);
+    return p;
+}
+
+static void io_free(void *p) { pmm_free_pages((uint64_t)(uintptr_t)p, IO_BUF / PAGE_SIZE); }
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+static bool is_dir(struct fat_volume *v, const char *abs)
+{
+    struct fat_dirent e;
+    return strcmp(abs, "/") == 0 || (fat_stat(v, abs, &e) == FAT_OK && (e.attr & FAT_ATTR_DIR));
+}
+
+/* ---- shell hooks ---------------------------------------------------------------------- */
+
+const char *shell_cwd(void) { return vfs_cwd(); }
+
+int shell_redirect_begin(const char *path, int append)
+{
+    if (!need_vol("redirect"))
+        return -1;
+    int err = vfs_redirect_begin(path, append != 0);
+    if (err)
+        return fail("redirect", path, err);
+    return 0;
+}
+
+void shell_redirect_end(void)
+{
+    int err = vfs_redirect_end();
+    if (err)
+        printf("redirect: output file: %s\n", fat_strerror(err));
+}
+
+/* Candidates keep the typed prefix byte for byte (the line editor appends only what is
+ * new) and add the rest of each matching name; directories end in '/'.  Matching ignores
+ * ASCII case, as lookups do. */
+void shell_complete_path(const char *prefix, size_t len, struct le_candidates *out)
+{
+    struct fat_volume *v = vfs_root();
+    char typed[128], abs[VFS_PATH_MAX];
+    if (!v || len >= sizeof typed)
+        return;
+    memcpy(typed, prefix, len);
+    typed[len] = 0;
+    char *slash = strrchr(typed, '/');
+    const char *base = slash ? slash + 1 : typed;
+    size_t dlen = (size_t)(base - typed), blen = strlen(base);
+    char dir[128];
+    memcpy(dir, typed, dlen);
+    dir[dlen] = 0;
+    struct fat_dir d;
+    struct fat_dirent e;
+    if (vfs_resolve(dlen ? dir : ".", abs, sizeof abs) || fat_opendir(v, &d, abs))
+        return;
+    while (out->count < LE_MAX_CANDIDATES && fat_readdir(&d, &e) == FAT_OK) {
+        size_t nlen = strlen(e.name);
+        if (nlen < blen || strncasecmp(e.name, base, blen) != 0 ||
+            len + nlen - blen + 2 > sizeof out->word[0])
+            continue;
+        char *w = out->word[out->count++];
+        memcpy(w, typed, len);
+        strcpy(w + len, e.name + blen);
+        if (e.attr & FAT_ATTR_DIR)
+            strcat(w, "/");
+    }
+}
+
+/* ---- listing and navigation ----------------------------------------------------------- */
+
+/* Unix seconds to "YYYY-MM-DD HH:MM" (proleptic Gregorian, days-from-civil inverted). */
+static void fmt_time(int64_t t, char out[17])
+{
+    int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
+    int64_t secs = t - days * 86400;
+    int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+    int64_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+    int64_t y = yoe + era * 400 + (m <= 2);
+    snprintf(out, 17, "%04d-%02d-%02d %02d:%02d", (int)y, (int)m, (int)d, (int)(secs / 3600),
+             (int)(secs / 60 % 60));
+}
+
+static void print_entry(const struct fat_dirent *e, bool lng)
+{
+    const char *slash = e->attr & FAT_ATTR_DIR ? "/" : "";
+    if (!lng) {
+        printf("%s%s\n", e->name, slash);
+        return;
+    }
+    char t[17];
+    fmt_time(e->mtime, t);
+    printf("%c%c%c%c%c %10u %s %-12s %s%s\n", e->attr & FAT_ATTR_DIR ? 'd' : '-',
+           e->attr & FAT_ATTR_RDONLY ? 'r' : '-', e->attr & FAT_ATTR_HIDDEN ? 'h' : '-',
+           e->attr & FAT_ATTR_SYSTEM ? 's' : '-', e->attr & FAT_ATTR_ARCHIVE ? 'a' : '-', e->size,
+           t, e->short_name, e->name, slash);
+}
+
+static int cmd_ls(int argc, char **argv)
+{
+    struct fat_volume *v = need_vol(argv[0]);
+    bool lng = false;
+    const char *path = ".";
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-l") == 0)
+            lng = true;
+        else if (argv[i][0] == '-' || path[0] != '.' || path[1])
+            return shell_usage(argv[0]);
+        else
+            path = argv[i];
+    }
+    char abs[VFS_PATH_MAX];
+    if (!v || !resolve(argv[0], path, abs))
+        return 1;
+    struct fat_dir d;
+    struct fat_dirent e;
+    int err = fat_opendir(v, &d, abs);
+    if (err == FAT_ENOTDIR && fat_stat(v, abs, &e) == FAT_OK) {
+        print_entry(&e, lng);
+        return 0;
+    }
+    if (err)
+        return fail(argv[0], path, err);
+    uint32_t files = 0;
+    uint64_t bytes = 0;
+    while (!cons_interrupt && (err = fat_readdir(&d, &e)) == FAT_OK) {
+        print_entry(&e, lng);
+        files++;
+        bytes += e.size;
+    }
+    if (err != FAT_ENOENT && !cons_interrupt)
+        return fail(argv[0], path, err);
+    if (lng)
+        printf("%u entries, %llu bytes\n", files, (unsigned long long)bytes);
+    return 0;
+}
+SHELL_COMMAND("ls", cmd_ls, "[-l] [PATH]", "list a directory (or show one file)");
+
+static int cmd_cd(int argc, char **argv)
+{
+    if (argc > 2)
+        return shell_usage(argv[0]);
+    if (!need_vol(argv[0]))
+        return 1;
+    const char *path = argc == 2 ? argv[1] : "/";
+    int err = vfs_chdir(path);
+    return err ? fail(argv[0], path, err) : 0;
+}
+SHELL_COMMAND("cd", cmd_cd, "[DIR]", "change the current directory (default /)");
+
+static int cmd_pwd(int argc, char **argv)
+{
+    if (argc != 1)
+        return shell_usage(argv[0]);
+    printf("%s\n", vfs_cwd());
+    return 0;
+}
+SHELL_COMMAND("pwd", cmd_pwd, "", "print the current directory");
+
+/* ---- reading files -------------------------------------------------------------------- */
+
+/* Feed the file at ARG to FN in pieces of up to IO_BUF bytes; 0, or 1 with a message. */
+static int each_chunk(const char *cmd, const char *arg, void *buf,
+                      void (*fn)(void *ctx, const uint8_t *p, uint32_t n), void *ctx)
+{
+    struct fat_volume *v = vfs_root();
+    char abs[VFS_PATH_MAX];
+    struct fat_file f;
+    if (!resolve(cmd, arg, abs))
+        return 1;
+    int err = fat_open(v, &f, abs, FAT_O_READ);
+    if (err)
+        return fail(cmd, arg, err);
+    for (;;) {
+        uint32_t got = 0;
+        if (cons_interrupt) {
+            err = FAT_OK;
+            break;
+        }
+        if ((err = fat_read(&f, buf, IO_BUF, &got)) || got == 0)
+            break;
+        fn(ctx, buf, got);
+    }
+    fat_close(&f);
+    return err ? fail(cmd, arg, err) : 0;
+}
+
+static void to_console(void *ctx, const uint8_t *p, uint32_t n)
+{
+    (void)ctx;
+    cons_write((const char *)p, n);
+}
+
+static int cmd_cat(int argc, char **argv)
+{
+    if (argc < 2)
+        return shell_usage(argv[0]);
+    void *buf;
+    if (!need_vol(argv[0]) || !(buf = io_buffer(argv[0])))
+        return 1;
+    int rc = 0;
+    for (int i = 1; i < argc; i++)
+        rc |= each_chunk(argv[0], argv[i], buf, to_console, NULL);
+    io_free(buf);
+    return rc;
+}
+SHELL_COMMAND("cat", cmd_cat, "FILE...", "print files");
+
+static void to_sha(void *ctx, const uint8_t *p, uint32_t n) { sha256_update(ctx, p, n); }
+
+static int cmd_sha256sum(int argc, char **argv)
+{
+    if (argc < 2)
+        return shell_usage(argv[0]);
+    void *buf;
+    if (!need_vol(argv[0]) || !(buf = io_buffer(argv[0])))
+        return 1;
+    int rc = 0;
+    for (int i = 1; i < argc; i++) {
+        sha256_ctx c;
+        uint8_t dig[SHA256_DIGEST_SIZE];
+        char hex[65];
+        sha256_init(&c);
+        if (each_chunk(argv[0], argv[i], buf, to_sha, &c)) {
+            rc = 1;
+            continue;
+        }
+        sha256_final(&c, dig);
+        sha256_hex(dig, hex);
+        printf("%s  %s\n", hex, argv[i]);
+    }
+    io_free(buf);
+    return rc;
+}
+SHELL_COMMAND("sha256sum", cmd_sha256sum, "FILE...", "SHA-256 of files (as sha256sum prints it)");
+
+static bool parse_num(const char *s, uint32_t *out)
+{
+    uint64_t x = 0;
+    int base = s[0] == '0' && (s[1] == 'x' || s[1] == 'X') ? 16 : 10;
+    if (base == 16)
+        s += 2;
+    if (!*s)
+        return false;
+    for (; *s; s++) {
+        int d = *s >= '0' && *s <= '9' ? *s - '0' : base == 16 && (*s | 32) >= 'a' && (*s | 32) <= 'f' ? (*s | 32) - 'a' + 10 : -1;
+        if (d < 0 || (x = x * (uint64_t)base + (uint64_t)d) > UINT32_MAX)
+            return false;
+    }
+    *out = (uint32_t)x;
+    return true;
+}
+
+/* hexdump -C layout: offset, 16 bytes in two groups of 8, the printable characters. */
+static int cmd_hexdump(int argc, char **argv)
+{
+    uint32_t off = 0, len = UINT32_MAX;
+    int i = 1;
+    for (; i + 1 < argc && argv[i][0] == '-'; i += 2)
+        if ((strcmp(argv[i], "-s") && strcmp(argv[i], "-n")) ||
+            !parse_num(argv[i + 1], argv[i][1] == 's' ? &off : &len))
+            return shell_usage(argv[0]);
+    if (i != argc - 1)
+        return shell_usage(argv[0]);
+    struct fat_volume *v = need_vol(argv[0]);
+    char abs[VFS_PATH_MAX];
+    struct fat_file f;
+    if (!v || !resolve(argv[0], argv[i], abs))
+        return 1;
+    int err = fat_open(v, &f, abs, FAT_O_READ);
+    if (!err && off)
+        err = off > f.size ? FAT_EINVAL : fat_seek(&f, off);
+    if (err)
+        return fail(argv[0], argv[i], err);
+    uint8_t row[16];
+    uint32_t got = 0;
+    while (len && !cons_interrupt) {
+        if ((err = fat_read(&f, row, len < 16 ? len : 16, &got)) || got == 0)
+            break;
+        char line[80];
+        int n = snprintf(line, sizeof line, "%08x ", off);
+        for (uint32_t k = 0; k < 16; k++)
+            n += k < got ? snprintf(line + n, sizeof line - (size_t)n, k == 8 ? "  %02x" : " %02x", row[k])
+                         : snprintf(line + n, sizeof line - (size_t)n, k == 8 ? "    " : "   ");
+        n += snprintf(line + n, sizeof line - (size_t)n, "  |");
+        for (uint32_t k = 0; k < got; k++)
+            line[n++] = row[k] >= 32 && row[k] < 127 ? (char)row[k] : '.';
+        printf("%.*s|\n", n, line);
+        off += got;
+        len -= got;
+    }
+    fat_close(&f);
+    if (err)
+        return fail(argv[0], argv[i], err);
+    printf("%08x\n", off);
+    return 0;
+}
+SHELL_COMMAND("hexdump", cmd_hexdump, "[-s OFFSET] [-n LENGTH] FILE", "canonical hex+ASCII dump of a file");
+
+/* ---- changing the tree ---------------------------------------------------------------- */
+
+/* TO, or TO/basename(FROM) when TO is an existing directory (cp and mv). */
+static bool target_path(struct fat_volume *v, const char *cmd, const char *from, const char *to,
+                        char *out)
+{
+    if (!resolve(cmd, to, out))
+        return false;
+    if (!is_dir(v, out))
+        return true;
+    size_t n = strlen(out);
+    const char *b = base_name(from);
+    if (n + 1 + strlen(b) + 1 > VFS_PATH_MAX)
+        return fail(cmd, to, FAT_ENAMETOOLONG), false;
+    if (n > 1)
+        out[n++] = '/';
+    strcpy(out + n, b);
+    return true;
+}
+
+static int cmd_cp(int argc, char **argv)
+{
+    if (argc != 3)
+        return shell_usage(argv[0]);
+    struct fat_volume *v = need_vol(argv[0]);
+    char src[VFS_PATH_MAX], dst[VFS_PATH_MAX];
+    if (!v || !resolve(argv[0], argv[1], src) || !target_path(v, argv[0], src, argv[2], dst))
+        return 1;
+    struct fat_dirent a, b;
+    if (strcasecmp(src, dst) == 0 || (fat_stat(v, src, &a) == FAT_OK &&
+                                      fat_stat(v, dst, &b) == FAT_OK && a.first && a.first == b.first)) {
+        printf("%s: %s and %s are the same file\n", argv[0], argv[1], argv[2]);
+        return 1;
+    }
+    struct fat_file in, out;
+    int err = fat_open(v, &in, src, FAT_O_READ);
+    if (err)
+        return fail(argv[0], argv[1], err);
+    if ((err = fat_open(v, &out, dst, FAT_O_WRITE | FAT_O_CREATE | FAT_O_TRUNC))) {
+        fat_close(&in);
+        return fail(argv[0], argv[2], err);
+    }
+    void *buf = io_buffer(argv[0]);
+    uint32_t got = 0;
+    const char *where = argv[1];
+    while (buf && !cons_interrupt) {
+        if ((err = fat_read(&in, buf, IO_BUF, &got)) || got == 0)
+            break;
+        if ((err = fat_write(&out, buf, got))) {
+            where = argv[2];
+            break;
+        }
+    }
+    if (buf)
+        io_free(buf);
+    fat_close(&in);
+    int cerr = fat_close(&out);
+    if (err || cerr)
+        return fail(argv[0], err ? where : argv[2], err ? err : cerr);
+    return buf ? 0 : 1;
+}
+SHELL_COMMAND("cp", cmd_cp, "FROM TO", "copy a file (TO may be a directory)");
+
+static int cmd_mv(int argc, char **argv)
+{
+    if (argc != 3)
+        return shell_usage(argv[0]);
+    struct fat_volume *v = need_vol(argv[0]);
+    char from[VFS_PATH_MAX], to[VFS_PATH_MAX];
+    if (!v || !resolve(argv[0], argv[1], from) || !target_path(v, argv[0], from, argv[2], to))
+        return 1;
+    int err = fat_rename(v, from, to);
+    return err ? fail(argv[0], argv[1], err) : 0;
+}
+SHELL_COMMAND("mv", cmd_mv, "FROM TO", "rename or move a file or directory");
+
+/* rm, mkdir, rmdir: one FAT call per argument. */
+static int each_path(int argc, char **argv, int (*op)(struct fat_volume *, const char *))
+{
+    if (argc < 2)
+        return shell_usage(argv[0]);
+    struct fat_volume *v = need_vol(argv[0]);
+    if (!v)
+        return 1;
+    int rc = 0;
+    for (int i = 1; i < argc; i++) {
+        char abs[VFS_PATH_MAX];
+        int err;
+        if (!resolve(argv[0], argv[i], abs))
+            rc = 1;
+        else if (strcmp(abs, "/") == 0 && op != fat_mkdir)
+            rc = fail(argv[0], argv[i], FAT_EBUSY);
+        else if ((err = op(v, abs)))
+            rc = fail(argv[0], argv[i], err);
+    }
+    return rc;
+}
+
+static int cmd_rm(int argc, char **argv) { return each_path(argc, argv, fat_unlink); }
+static int cmd_mkdir(int argc, char **argv) { return each_path(argc, argv, fat_mkdir); }
+static int cmd_rmdir(int argc, char **argv) { return each_path(argc, argv, fat_rmdir); }
+SHELL_COMMAND("rm", cmd_rm, "FILE...", "delete files");
+SHELL_COMMAND("mkdir", cmd_mkdir, "DIR...", "make directories");
+SHELL_COMMAND("rmdir", cmd_rmdir, "DIR...", "remove empty directories");
+
+/* The words from argv[FIRST] on, joined by blanks, plus a newline (echo and write). */
+static size_t join_words(int argc, char **argv, int first, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (int i = first; i < argc; i++) {
+        size_t k = strlen(argv[i]);
+        if (n + k + 2 > cap)
+            k = cap - n - 2;
+        memcpy(out + n, argv[i], k);
+        n += k;
+        if (i + 1 < argc)
+            out[n++] = ' ';
+    }
+    out[n++] = '\n';
+    return n;
+}
+
+static int cmd_write(int argc, char **argv)
+{
+    if (argc < 2)
+        return shell_usage(argv[0]);
+    struct fat_volume *v = need_vol(argv[0]);
+    char abs[VFS_PATH_MAX], text[LE_MAX_LINE + 2];
+    struct fat_file f;
+    if (!v || !resolve(argv[0], argv[1], abs))
+        return 1;
+    size_t n = join_words(argc, argv, 2, text, sizeof text);
+    int err = fat_open(v, &f, abs, FAT_O_WRITE | FAT_O_CREATE | FAT_O_TRUNC);
+    if (err)
+        return fail(argv[0], argv[1], err);
+    err = fat_write(&f, text, (uint32_t)n);
+    int cerr = fat_close(&f);
+    return err || cerr ? fail(argv[0], argv[1], err ? err : cerr) : 0;
+}
+SHELL_COMMAND("write", cmd_write, "FILE [TEXT...]", "replace FILE's contents with TEXT and a newline");
+
+static int cmd_echo(int argc, char **argv)
+{
+    char text[LE_MAX_LINE + 2];
+    size_t n = join_words(argc, argv, 1, text, sizeof text);
+    cons_write(text, n);
+    return 0;
+}
+SHELL_COMMAND("echo", cmd_echo, "[TEXT...]", "print TEXT (with > or >> it goes to a file)");
+
+/* ---- the volume ----------------------------------------------------------------------- */
+
+static void print_cache(struct fat_volume *v)
+{
+    const struct bcache *c = &v->cache;
+    printf("block cache: %u buffers x %u B, %llu hits, %llu misses, %llu writebacks; "
+           "name cache: %llu hits, %llu misses\n", c->nbufs, c->block_size,
+           (unsigned long long)c->hits, (unsigned long long)c->misses,
+           (unsigned long long)c->writebacks, (unsigned long long)v->name_hits,
+           (unsigned long long)v->name_misses);
+}
+
+static int cmd_df(int argc, char **argv)
+{
+    bool verbose = argc == 2 && strcmp(argv[1], "-v") == 0;
+    if (argc > 2 || (argc == 2 && !verbose))
+        return shell_usage(argv[0]);
+    struct fat_volume *v = need_vol(argv[0]);
+    struct fat_statfs st;
+    int err;
+    if (!v)
+        return 1;
+    if ((err = fat_statfs(v, &st)))
+        return fail(argv[0], "/", err);
+    struct vfs_mount_info mi;
+    vfs_mount_info(&mi);
+    uint64_t total = (uint64_t)st.clusters * st.cluster_bytes;
+    uint64_t avail = (uint64_t)st.free_clusters * st.cluster_bytes;
+    printf("%-12s %-6s %12s %12s %12s %5s  %s\n", "Filesystem", "Type", "1K-blocks", "Used",
+           "Available", "Use%", "Mounted on");
+    printf("%-12s FAT%-3u %12llu %12llu %12llu %4llu%%  /\n", mi.dev, st.type,
+           (unsigned long long)total / 1024, (unsigned long long)(total - avail) / 1024,
+           (unsigned long long)avail / 1024,
+           total ? (unsigned long long)((total - avail) * 100 / total) : 0ull);
+    if (verbose) {
+        printf("label \"%s\", %u-byte sectors, %u-byte clusters, %u clusters (%u free)\n",
+               st.label, st.sector_size, st.cluster_bytes, st.clusters, st.free_clusters);
+        print_cache(v);
+    }
+    return 0;
+}
+SHELL_COMMAND("df", cmd_df, "[-v]", "size and free space of the volume (-v: geometry, cache hits)");
+
+static int cmd_sync(int argc, char **argv)
+{
+    if (argc != 1)
+        return shell_usage(argv[0]);
+    struct fat_volume *v = need_vol(argv[0]);
+    int err = v ? fat_sync(v) : 1;
+    return err ? (v ? fail(argv[0], "/", err) : 1) : 0;
+}
+SHELL_COMMAND("sync", cmd_sync, "", "write every cached change to the disk");
+
+static void fsck_line(void *ctx, const char *msg)
+{
+    (void)ctx;
+    printf("  %s\n", msg);
+}
+
+static int cmd_fsck(int argc, char **argv)
+{
+    bool repair = argc == 2 && strcmp(argv[1], "--repair") == 0;
+    if (argc > 2 || (argc == 2 && !repair))
+        return shell_usage(argv[0]);
+    struct fat_volume *v = need_vol(argv[0]);
+    if (!v)
+        return 1;
+    /* One pass needs a bitmap of the clusters plus two sectors; fall back to less. */
+    size_t want = v->clusters / 8 + 2 * v->bps + 64;
+    size_t pages = (want + PAGE_SIZE - 1) / PAGE_SIZE;
+    uint64_t mem = pmm_alloc_pages(pages);
+    if (!mem)
+        mem = pmm_alloc_pages(pages = 16);
+    if (!mem) {
+        printf("%s: out of memory\n", argv[0]);
+        return 1;
+    }
+    uint32_t problems = 0;
+    int err = fat_fsck(v, repair, (void *)(uintptr_t)mem, pages * PAGE_SIZE, fsck_line, NULL,
+                       &problems);
+    if (!err && repair)
+        err = fat_sync(v);
+    pmm_free_pages(mem, pages);
+    if (err)
+        return fail(argv[0], "/", err);
+    if (!problems)
+        printf("%s: volume clean\n", argv[0]);
+    else
+        printf("%s: %u problem(s)%s\n", argv[0], problems,
+               repair ? ", repaired" : " (run 'fsck --repair' to fix)");
+    return problems && !repair ? 1 : 0;
+}
+SHELL_COMMAND("fsck", cmd_fsck, "[--repair]", "check the volume (and repair it)");
+
+static int cmd_mount(int argc, char **argv)
+{
+    bool ro = false;
+    uint32_t kib = VFS_CACHE_KIB_DEFAULT;
+    const char *spec = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-r") == 0)
+            ro = true;
+        else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc && parse_num(argv[i + 1], &kib))
+            i++;
+        else if (argv[i][0] != '-' && !spec)
+            spec = argv[i];
+        else
+            return shell_usage(argv[0]);
+    }
+    struct fat_volume *v = vfs_root();
+    if (argc == 1 && v) {
+        struct vfs_mount_info mi;
+        vfs_mount_info(&mi);
+        printf("%s", mi.dev);
+        if (mi.part)
+            printf(" partition %d (%s)", mi.part, mi.scheme);
+        printf(" on / type FAT%u (%s), cache %zu KiB\n", v->type, v->rdonly ? "ro" : "rw",
+               mi.cache_kib);
+        print_cache(v);
+        return 0;
+    }
+    return vfs_mount(spec, kib, ro, false) ? 1 : 0;
+}
+SHELL_COMMAND("mount", cmd_mount, "[-r] [-c CACHE_KIB] [DEV[@PART]]",
+              "show the mounted volume, or mount one (default: the first FAT on NVMe)");
+
+static int cmd_umount(int argc, char **argv)
+{
+    if (argc != 1)
+        return shell_usage(argv[0]);
+    if (!need_vol(argv[0]))
+        return 1;
+    int err = vfs_umount();
+    if (err)
+        return fail(argv[0], "/", err);
+    printf("unmounted\n");
+    return 0;
+}
+SHELL_COMMAND("umount", cmd_umount, "", "write everything back and unmount the volume");

@@ -1,0 +1,965 @@
+/* vm/jit_x86_64.c: the x86-64 JIT - translates a verified program (vm_internal.h) into
+ * machine code that behaves exactly like vm/interp.c, sandbox checks included.
+ *
+ * Interface (vm.h): vm_jit_size_bound(p) bytes of buffer, vm_jit_compile(p, buf, cap, ...)
+ * writes the code into that plain RW buffer, the embedder maps it RX and vm_jit_attach()es
+ * it; vm_run() then calls it as vm_jit_fn(st).
+ *
+ * Register mapping (chosen so helper calls need no moves: r1-r5 are the SysV argument
+ * registers and r6-r10 live in callee-saved registers, which survive helpers as eBPF wants):
+ *   r0 rax   r1 rdi   r2 rsi   r3 rdx   r4 rcx   r5 r8
+ *   r6 rbx   r7 r13   r8 r14   r9 r15   r10 rbp
+ *   r12 = vm_state *st;  r10 = -st->mem_lo;  r9d = poll countdown (st->ticks);  r11 = scratch.
+ * r9 and r10 are caller-saved: reloaded from st after every call into C.
+ *
+ * Invariants the generated code keeps:
+ *   - Sandbox: every load/store/atomic does, before touching memory,
+ *       lea r11, [base+off]; sub r11, lo; cmp r11, [st->jit_lim_{r,w}[log2 size]]; ja cold
+ *     i.e. the interpreter's rule `addr - lo <= mem_hi - lo - size` (unsigned); the cold
+ *     path calls vm_mem_slow (extra regions, fault record) exactly like the interpreter.
+ *     Accesses at r10+off with -512 <= off and off+size <= 0 skip the check: r10 always
+ *     points at the top of a 512-byte frame inside the stack, which lies in [rw_lo, mem_hi).
+ *   - Local calls are native calls: `call` pushes a return address the program cannot
+ *     reach, the caller saves r6-r10 on the native stack (5 pushes + return = 48 bytes, so
+ *     rsp stays 16-byte aligned for helpers) and exit is `ret`.  The entry function is
+ *     called the same way from the prologue, so exit at depth 0 returns there.  The call
+ *     depth is implied by r10 (stack_top - depth * 512): the depth check is one compare
+ *     with st->jit_min_fp.
+ *   - Polls (taken backward jumps and local calls) decrement r9d and check st->stop; at
+ *     zero or on stop, vm_poll() decides - the interpreter's `stop | --ticks == 0` exactly.
+ *   - No absolute address is baked in: bounds, segment bases (relocated lddw), helper
+ *     pointers and the slow paths are all read through st at run time, so the same bytes
+ *     serve any arena (code cached by SHA-256).
+ *   - Errors leave through err_exit, which restores rsp from st->jit_saved_sp and returns
+ *     through the normal epilogue (never a longjmp); registers are stored to st->reg.
+ *
+ * Code layout: prologue/epilogue and the shared trampolines, then the main code (one block
+ * per instruction), then the cold stubs.  Two passes: the first (writes nothing) records each
+ * instruction's offset in a table at the end of the caller's buffer and the sizes; the
+ * second writes the same bytes with every displacement known.
+ */
+#include <stddef.h>
+#include <string.h>
+#include "vm/jit_emit.h"
+#include "vm/vm_internal.h"
+
+/* eBPF register -> x86 register. */
+static const uint8_t R[11] = {RAX, RDI, RSI, RDX, RCX, R8, RBX, R13, R14, R15, RBP};
+
+enum {
+    REG_ST = R12,     /* vm_state * */
+    REG_TICKS = R9,   /* poll countdown, 32-bit */
+    REG_NEGLO = R10,  /* -st->mem_lo; also a trampoline argument in cold paths */
+    REG_TMP = R11,    /* scratch; trampoline argument and result */
+};
+
+#define ST_OFF(field) ((int32_t)offsetof(vm_state, field))
+#define RT_OFF(field) ((int32_t)offsetof(vm_jit_rt, field))
+
+/* Shared out-of-line routines: each preserves every eBPF register. */
+enum tramp {
+    T_MEM,   /* r11 = addr, r10d = pc<<8 | access<<4 | size -> r11d = vm_mem_slow() */
+    T_POLL,  /* r10d = pc -> r11d = vm_poll(); r9d reloaded */
+    T_DEPTH, /* r10d = pc: vm_fault_depth() */
+    T_CALLX, /* r10d = pc, r11 = id: vm_callx_fail() */
+    T_HALT,  /* r10d = pc: vm_halted() */
+    T_COUNT
+};
+
+/* Registers a call into C may clobber that hold eBPF or JIT state. */
+static const uint8_t volatile_regs[7] = {RAX, RDI, RSI, RDX, RCX, R8, R9};
+
+typedef struct jit {
+    jit_buf b;
+    const vm_program *p;
+    uint8_t *ofs;         /* n_insns x 4 bytes (little-endian): code offset per instruction */
+    uint8_t *latch;       /* n_insns x 4: for a backward-jump target, 1 + the pc of the jump
+                           * that polls through its pre-block (0: none); bit 31 marks any
+                           * jump or call target */
+    int flags_reg;        /* eBPF register the x86 flags describe (ZF = result == 0), or -1 */
+    bool flags_64;        /* ... as a 64-bit result (else 32-bit, zero-extended) */
+    bool final;           /* second pass: offsets known, bytes written */
+    bool elide_stack;     /* r10-relative frame accesses need no check (layout verified) */
+    vm_err err;           /* sticky */
+    uint32_t err_pc;
+    size_t tramp[T_COUNT];
+    size_t exit_path, err_exit;
+} jit;
+
+static void jit_fail(jit *j, vm_err e, uint32_t pc)
+{
+    if (j->err == VM_OK) {
+        j->err = e;
+        j->err_pc = pc;
+    }
+}
+
+static uint32_t tab_get(const uint8_t *t, uint32_t i)
+{
+    const uint8_t *q = t + 4 * (size_t)i;
+    return (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
+}
+
+static void tab_set(uint8_t *t, uint32_t i, uint32_t v)
+{
+    uint8_t *q = t + 4 * (size_t)i;
+    for (int k = 0; k < 4; k++)
+        q[k] = (uint8_t)(v >> (8 * k));
+}
+
+static size_t insn_ofs(const jit *j, uint32_t pc) { return j->ofs ? tab_get(j->ofs, pc) : 0; }
+
+static void set_insn_ofs(jit *j, uint32_t pc, size_t v)
+{
+    if (!j->ofs)
+        return;
+    if (j->final) { /* the second pass must reproduce the first pass's layout */
+        if (insn_ofs(j, pc) != v)
+            jit_fail(j, VM_E_JIT, pc);
+        return;
+    }
+    tab_set(j->ofs, pc, (uint32_t)v);
+}
+
+enum { TARGET_MARK = 1u << 31 };
+
+static uint32_t latch_of(const jit *j, uint32_t pc)
+{
+    return j->latch ? tab_get(j->latch, pc) & ~TARGET_MARK : 0;
+}
+
+/* The jump at pc to target <= pc polls through target's pre-block (see emit_pre_block). */
+static bool uses_pre_block(const jit *j, uint32_t pc, uint32_t target)
+{
+    return latch_of(j, target) == pc + 1;
+}
+
+/* Cold stubs: switch streams; main-stream branches to the stub are patched by the caller. */
+static size_t cold_enter(jit *j)
+{
+    j->b.at = &j->b.cold_pos;
+    return j->b.cold_pos;
+}
+
+static void cold_leave(jit *j) { j->b.at = &j->b.main_pos; }
+
+static int log2_size(unsigned size) { return size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3; }
+
+/* ---- prologue, epilogue, trampolines ---- */
+
+static void emit_prologue(jit *j)
+{
+    jit_buf *b = &j->b;
+    static const uint8_t saved[6] = {RBP, RBX, R12, R13, R14, R15};
+    for (int i = 0; i < 6; i++)
+        x_push(b, saved[i]);
+    x_mov_rr(b, true, REG_ST, RDI);
+    /* Per-run bound values (vm_state comment): lim = mem_hi - lo - size. */
+    for (int w = 0; w < 2; w++) {
+        x_rm(b, X_W, 0x8b, RAX, REG_ST, ST_OFF(mem_hi));
+        x_alu_rmem(b, true, ALU_SUB, RAX, REG_ST, w ? ST_OFF(rw_lo) : ST_OFF(mem_lo));
+        for (int k = 0; k < 4; k++) {
+            x_lea(b, REG_TMP, RAX, -(1 << k));
+            x_rm(b, X_W, 0x89, REG_TMP, REG_ST,
+                 (w ? ST_OFF(jit_lim_w) : ST_OFF(jit_lim_r)) + 8 * k);
+        }
+    }
+    x_rm(b, X_W, 0x8b, RAX, REG_ST, ST_OFF(stack_top));
+    x_alu_ri(b, true, ALU_SUB, RAX, VM_MAX_CALL_DEPTH * VM_FRAME_SIZE);
+    x_rm(b, X_W, 0x89, RAX, REG_ST, ST_OFF(jit_min_fp));
+    x_rm(b, X_W, 0x8b, REG_NEGLO, REG_ST, ST_OFF(mem_lo));
+    x_rr(b, X_W, 0xf7, 3, REG_NEGLO); /* neg */
+    x_rm(b, X_W, 0x89, REG_NEGLO, REG_ST, ST_OFF(jit_neg_lo));
+    x_rm(b, 0, 0x8b, REG_TICKS, REG_ST, ST_OFF(ticks));
+    for (int r = 0; r <= 10; r++)
+        x_rm(b, X_W, 0x8b, R[r], REG_ST, ST_OFF(reg) + 8 * r);
+    /* rsp is now 8 mod 16, so inside program code (after the call) it is 0 mod 16. */
+    x_rm(b, X_W, 0x89, RSP, REG_ST, ST_OFF(jit_saved_sp));
+    x_call32(b, insn_ofs(j, j->p->entry));
+
+    j->exit_path = jb_pos(b);
+    for (int r = 0; r <= 10; r++)
+        x_rm(b, X_W, 0x89, R[r], REG_ST, ST_OFF(reg) + 8 * r);
+    x_rm(b, 0, 0x89, REG_TICKS, REG_ST, ST_OFF(ticks));
+    for (int i = 5; i >= 0; i--)
+        x_pop(b, saved[i]);
+    x_ret(b);
+
+    j->err_exit = jb_pos(b);
+    x_rm(b, X_W, 0x8b, RSP, REG_ST, ST_OFF(jit_saved_sp));
+    x_jmp32(b, j->exit_path);
+}
+
+static void emit_tramp(jit *j, enum tramp t)
+{
+    jit_buf *b = &j->b;
+    static const int32_t fn[T_COUNT] = {
+        [T_MEM] = RT_OFF(mem_slow), [T_POLL] = RT_OFF(poll), [T_DEPTH] = RT_OFF(fault_depth),
+        [T_CALLX] = RT_OFF(callx_fail), [T_HALT] = RT_OFF(halted),
+    };
+    j->tramp[t] = jb_pos(b);
+    /* Entered by `call` from program code (rsp 8 mod 16); 7 pushes realign it. */
+    for (int i = 0; i < 7; i++)
+        x_push(b, volatile_regs[i]);
+    x_mov_rr(b, true, RDI, REG_ST);
+    if (t == T_MEM) {
+        x_mov_rr(b, true, RSI, REG_TMP);             /* addr */
+        x_mov_rr(b, false, RDX, REG_NEGLO);
+        x_alu_ri(b, false, ALU_AND, RDX, 0xf);       /* size */
+        x_mov_rr(b, false, RCX, REG_NEGLO);
+        x_shift_ri(b, false, SH_SHR, RCX, 4);
+        x_alu_ri(b, false, ALU_AND, RCX, 0xf);       /* access */
+        x_mov_rr(b, false, R8, REG_NEGLO);
+        x_shift_ri(b, false, SH_SHR, R8, 8);         /* pc */
+    } else {
+        x_rm(b, 0, 0x89, REG_TICKS, REG_ST, ST_OFF(ticks));
+        x_mov_rr(b, false, RSI, REG_NEGLO);          /* pc */
+        x_mov_rr(b, true, RDX, REG_TMP);             /* callx id */
+    }
+    x_rm(b, X_W, 0x8b, RAX, REG_ST, ST_OFF(jit_rt));
+    x_call_mem(b, RAX, fn[t]);
+    x_mov_rr(b, false, REG_TMP, RAX);
+    for (int i = 6; i >= 0; i--)
+        x_pop(b, volatile_regs[i]);
+    if (t != T_MEM)
+        x_rm(b, 0, 0x8b, REG_TICKS, REG_ST, ST_OFF(ticks));
+    x_rm(b, X_W, 0x8b, REG_NEGLO, REG_ST, ST_OFF(jit_neg_lo));
+    x_ret(b);
+}
+
+/* Cold stub tail: r10d = arg; call trampoline t; then either stop (jz err_exit if the
+ * trampoline said 0, or always) or return to `back`. */
+static void emit_stub_call(jit *j, enum tramp t, uint32_t arg, bool may_continue, size_t back)
+{
+    jit_buf *b = &j->b;
+    x_rr(b, 0, 0xc7, 0, REG_NEGLO); /* mov r10d, imm32 (fixed size) */
+    emit4(b, arg);
+    x_call32(b, j->tramp[t]);
+    if (may_continue) {
+        x_test_rr(b, false, REG_TMP, REG_TMP);
+        x_jcc32(b, CC_E, j->err_exit);
+        x_jmp32(b, back);
+    } else {
+        x_jmp32(b, j->err_exit);
+    }
+}
+
+/* ---- run-time checks ---- */
+
+/* Poll point (taken backward jump, local call): one fused dec/jz on the hot path.  At zero
+ * vm_poll() checks st->stop and the clock, exactly as in the interpreter; st->stop set by
+ * a helper is turned into an expired countdown right after the helper (emit_after_helper),
+ * so a stop is seen at the same poll point as in the interpreter; a stop raised
+ * asynchronously (signal, interrupt) is seen within VM_TICKS polls. */
+static void emit_poll(jit *j, uint32_t pc)
+{
+    jit_buf *b = &j->b;
+    x_rr(b, 0, 0xff, 1, REG_TICKS); /* dec r9d */
+    size_t f = x_jcc32(b, CC_E, 0);
+    size_t back = jb_pos(b);
+    size_t stub = cold_enter(j);
+    jb_patch32(b, f, stub);
+    emit_stub_call(j, T_POLL, pc, true, back);
+    cold_leave(j);
+}
+
+/* A loop's latch (the designated backward jump to target) jumps to a pre-block just before
+ * the target's code, which polls on its behalf; so the hot loop pays only dec/jz.  Other
+ * paths into the target (fall-through, forward jumps) skip it. */
+enum { PRE_BLOCK_SIZE = 9 }; /* dec r9d (3) + jz rel32 (6) */
+
+enum { LOOP_ALIGN = 32 }; /* loop heads start a 32-byte fetch block */
+
+static void emit_pre_block(jit *j, uint32_t target, uint32_t latch_pc)
+{
+    jit_buf *b = &j->b;
+    size_t over = x_jmp8(b);
+    while ((jb_pos(b) + PRE_BLOCK_SIZE) % LOOP_ALIGN) /* never executed: jumped over */
+        emit1(b, 0xcc);
+    size_t start = jb_pos(b);
+    emit_poll(j, latch_pc);
+    if (jb_pos(b) - start != PRE_BLOCK_SIZE)
+        jit_fail(j, VM_E_JIT, target);
+    jb_patch8(b, over, jb_pos(b));
+}
+
+/* Sandbox check for an access of size bytes at [R[base] + off]; the caller then emits the
+ * access itself, which the cold path returns to when vm_mem_slow allows it. */
+static void emit_mem_check(jit *j, uint32_t pc, uint8_t base, int16_t off, unsigned size,
+                           vm_access access)
+{
+    jit_buf *b = &j->b;
+    if (base == 10 && j->elide_stack && off >= -VM_FRAME_SIZE && off + (int)size <= 0)
+        return;
+    int xb = R[base];
+    if (access == VM_READ) {
+        x_rm_idx(b, X_W, 0x8d, REG_TMP, xb, REG_NEGLO, 0, off); /* lea: addr - mem_lo */
+    } else {
+        x_lea(b, REG_TMP, xb, off);
+        x_alu_rmem(b, true, ALU_SUB, REG_TMP, REG_ST, ST_OFF(rw_lo));
+    }
+    x_alu_rmem(b, true, ALU_CMP, REG_TMP, REG_ST,
+               (access == VM_READ ? ST_OFF(jit_lim_r) : ST_OFF(jit_lim_w)) +
+                   8 * log2_size(size));
+    size_t f = x_jcc32(b, CC_A, 0);
+    size_t back = jb_pos(b);
+    size_t stub = cold_enter(j);
+    jb_patch32(b, f, stub);
+    x_lea(b, REG_TMP, xb, off);
+    emit_stub_call(j, T_MEM, pc << 8 | (uint32_t)access << 4 | size, true, back);
+    cold_leave(j);
+}
+
+/* ---- instructions ---- */
+
+/* dst = dst / src or dst % src by the ISA's rules (x/0 = 0, x%0 = x, INT_MIN/-1 = INT_MIN,
+ * INT_MIN%-1 = 0), src an eBPF register (xs >= 0) or the immediate. */
+static void emit_divmod(jit *j, bool is64, bool mod, bool sign, int d, int xs, int32_t imm)
+{
+    jit_buf *b = &j->b;
+    size_t f_zero = 0, f_m1 = 0;
+    if (xs < 0) { /* constant divisor: the special cases are decided now */
+        uint64_t v = is64 ? (uint64_t)(int64_t)imm : (uint32_t)imm;
+        if (v == 0) {
+            if (!mod)
+                x_mov_ri(b, false, d, 0);
+            else if (!is64)
+                x_mov_rr(b, false, d, d);
+            return;
+        }
+        if (sign && imm == -1) {
+            if (mod)
+                x_mov_ri(b, false, d, 0);
+            else
+                x_rr(b, wflag(is64), 0xf7, 3, d); /* neg */
+            return;
+        }
+        x_mov_ri(b, is64, REG_TMP, imm);
+    } else {
+        x_mov_rr(b, is64, REG_TMP, xs);
+        x_test_rr(b, is64, REG_TMP, REG_TMP);
+        f_zero = x_jcc8(b, CC_E);
+        if (sign) {
+            x_alu_ri(b, is64, ALU_CMP, REG_TMP, -1);
+            f_m1 = x_jcc8(b, CC_E);
+        }
+    }
+    x_push(b, RAX);
+    x_push(b, RDX);
+    x_mov_rr(b, true, RAX, d);
+    if (sign) {
+        if (is64)
+            emit1(b, 0x48);
+        emit1(b, 0x99); /* cqo / cdq */
+    } else {
+        x_mov_ri(b, false, RDX, 0);
+    }
+    x_rr(b, wflag(is64), 0xf7, sign ? 7 : 6, REG_TMP); /* idiv / div r11 */
+    x_mov_rr(b, true, REG_TMP, mod ? RDX : RAX);
+    x_pop(b, RDX);
+    x_pop(b, RAX);
+    x_mov_rr(b, true, d, REG_TMP);
+    if (xs < 0)
+        return;
+    size_t f_done = x_jmp8(b);
+    jb_patch8(b, f_zero, jb_pos(b)); /* divisor 0 */
+    if (!mod)
+        x_mov_ri(b, false, d, 0);
+    else if (!is64)
+        x_mov_rr(b, false, d, d);
+    if (sign) {
+        size_t f_done2 = x_jmp8(b);
+        jb_patch8(b, f_m1, jb_pos(b)); /* divisor -1 */
+        if (mod)
+            x_mov_ri(b, false, d, 0);
+        else
+            x_rr(b, wflag(is64), 0xf7, 3, d);
+        jb_patch8(b, f_done2, jb_pos(b));
+    }
+    jb_patch8(b, f_done, jb_pos(b));
+}
+
+static void emit_alu(jit *j, vm_insn i)
+{
+    jit_buf *b = &j->b;
+    bool is64 = BPF_CLASS(i.code) == BPF_ALU64, x = BPF_SRC(i.code) == BPF_X;
+    int d = R[i.dst], s = R[i.src];
+    uint8_t op = BPF_OP(i.code);
+    static const enum x86_alu simple[16] = {
+        [BPF_ADD >> 4] = ALU_ADD, [BPF_SUB >> 4] = ALU_SUB, [BPF_OR >> 4] = ALU_OR,
+        [BPF_AND >> 4] = ALU_AND, [BPF_XOR >> 4] = ALU_XOR,
+    };
+    switch (op) {
+    case BPF_ADD: case BPF_SUB: case BPF_OR: case BPF_AND: case BPF_XOR:
+        if (x)
+            x_alu_rr(b, is64, simple[op >> 4], d, s);
+        else
+            x_alu_ri(b, is64, simple[op >> 4], d, i.imm);
+        j->flags_reg = i.dst; /* ZF now tells whether dst is zero */
+        j->flags_64 = is64;
+        break;
+    case BPF_MUL:
+        if (x) {
+            x_rr(b, wflag(is64), 0x0faf, d, s);
+        } else if (i.imm == 2 || i.imm == 4 || i.imm == 8) {
+            x_shift_ri(b, is64, SH_SHL, d, (uint8_t)(i.imm == 2 ? 1 : i.imm == 4 ? 2 : 3));
+        } else if (i.imm == 3 || i.imm == 5 || i.imm == 9) { /* lea d, [d + d*(imm-1)] */
+            x_rm_idx(b, wflag(is64), 0x8d, d, d, d, i.imm == 3 ? 1 : i.imm == 5 ? 2 : 3, 0);
+        } else if (fits8(i.imm)) {
+            x_rr(b, wflag(is64), 0x6b, d, d);
+            emit1(b, (uint8_t)i.imm);
+        } else {
+            x_rr(b, wflag(is64), 0x69, d, d);
+            emit4(b, (uint32_t)i.imm);
+        }
+        break;
+    case BPF_DIV: case BPF_MOD:
+        emit_divmod(j, is64, op == BPF_MOD, i.off == 1, d, x ? s : -1, i.imm);
+        break;
+    case BPF_LSH: case BPF_RSH: case BPF_ARSH: {
+        enum x86_shift sh = op == BPF_LSH ? SH_SHL : op == BPF_RSH ? SH_SHR : SH_SAR;
+        if (!x) {
+            uint8_t n = (uint8_t)(i.imm & (is64 ? 63 : 31));
+            if (n)
+                x_shift_ri(b, is64, sh, d, n);
+            else if (!is64)
+                x_mov_rr(b, false, d, d);
+            break;
+        }
+        /* The count must be in cl; r4 lives in rcx. */
+        if (s == RCX) {
+            x_shift_cl(b, is64, sh, d);
+        } else {
+            x_mov_rr(b, true, REG_TMP, RCX);
+            x_mov_rr(b, true, RCX, s);
+            x_shift_cl(b, is64, sh, d == RCX ? REG_TMP : d);
+            x_mov_rr(b, true, RCX, REG_TMP);
+        }
+        if (!is64) /* a 32-bit shift by 0 must still zero-extend */
+            x_mov_rr(b, false, d, d);
+        break;
+    }
+    case BPF_NEG:
+        x_rr(b, wflag(is64), 0xf7, 3, d);
+        break;
+    case BPF_MOV:
+        if (!x)
+            x_mov_ri(b, is64, d, i.imm);
+        else if (i.off == 8)
+            x_rr(b, wflag(is64) | X_BYTE, 0x0fbe, d, s);
+        else if (i.off == 16)
+            x_rr(b, wflag(is64), 0x0fbf, d, s);
+        else if (i.off == 32)
+            x_rr(b, X_W, 0x63, d, s);
+        else if (!is64 || d != s)
+            x_mov_rr(b, is64, d, s);
+        break;
+    case BPF_END:
+        if (!is64 && !x) { /* to little endian: truncate */
+            if (i.imm == 16)
+                x_rr(b, 0, 0x0fb7, d, d);
+            else if (i.imm == 32)
+                x_mov_rr(b, false, d, d);
+        } else if (i.imm == 16) {
+            x_rr(b, X_66, 0xc1, SH_ROL, d);
+            emit1(b, 8);
+            x_rr(b, 0, 0x0fb7, d, d);
+        } else {
+            x_bswap(b, i.imm == 64, d);
+        }
+        break;
+    default:
+        jit_fail(j, VM_E_JIT, 0);
+        break;
+    }
+}
+
+static void emit_lddw(jit *j, uint32_t pc, vm_insn i)
+{
+    jit_buf *b = &j->b;
+    const vm_program *p = j->p;
+    int d = R[i.dst];
+    uint8_t seg = p->reloc_seg[pc];
+    if (seg == VM_SEG_NONE) {
+        x_mov_ri64(b, d, (uint32_t)i.imm | (p->insns[pc + 1] >> 32) << 32);
+        return;
+    }
+    if (seg >= VM_SEG_COUNT) {
+        jit_fail(j, VM_E_JIT, pc);
+        return;
+    }
+    /* Relocated: segment base of this run + addend, never this arena's address. */
+    x_rm(b, X_W, 0x8b, d, REG_ST, ST_OFF(seg_base) + 8 * seg);
+    uint64_t add = vm_reloc_addend(p, pc);
+    if (add == 0)
+        return;
+    if (fits32((int64_t)add)) {
+        x_alu_ri(b, true, ALU_ADD, d, (int32_t)add);
+    } else {
+        x_mov_ri64(b, REG_TMP, add);
+        x_alu_rr(b, true, ALU_ADD, d, REG_TMP);
+    }
+}
+
+static void emit_mem(jit *j, uint32_t pc, vm_insn i)
+{
+    jit_buf *b = &j->b;
+    uint8_t cls = BPF_CLASS(i.code);
+    unsigned size = BPF_SIZE(i.code) == BPF_B ? 1 : BPF_SIZE(i.code) == BPF_H ? 2
+                  : BPF_SIZE(i.code) == BPF_W ? 4 : 8;
+    if (cls == BPF_LDX) {
+        emit_mem_check(j, pc, i.src, i.off, size, VM_READ);
+        x_load(b, size, BPF_MODE(i.code) == BPF_MEMSX, R[i.dst], R[i.src], i.off);
+        return;
+    }
+    emit_mem_check(j, pc, i.dst, i.off, size, VM_WRITE);
+    int base = R[i.dst], s = R[i.src];
+    if (cls == BPF_ST) {
+        x_store_imm(b, size, base, i.off, i.imm);
+        return;
+    }
+    if (BPF_MODE(i.code) == BPF_MEM) {
+        x_store(b, size, base, i.off, s);
+        return;
+    }
+    /* Atomics (size 4 or 8).  The 32-bit forms zero-extend what they write to a register. */
+    bool is64 = size == 8;
+    unsigned w = wflag(is64);
+    switch (i.imm) {
+    case BPF_ADD: x_rm(b, X_LOCK | w, 0x01, s, base, i.off); break;
+    case BPF_OR: x_rm(b, X_LOCK | w, 0x09, s, base, i.off); break;
+    case BPF_AND: x_rm(b, X_LOCK | w, 0x21, s, base, i.off); break;
+    case BPF_XOR: x_rm(b, X_LOCK | w, 0x31, s, base, i.off); break;
+    case BPF_ADD | BPF_FETCH: x_rm(b, X_LOCK | w, 0x0fc1, s, base, i.off); break; /* xadd */
+    case BPF_XCHG: x_rm(b, w, 0x87, s, base, i.off); break;
+    case BPF_CMPXCHG:
+        x_rm(b, X_LOCK | w, 0x0fb1, s, base, i.off);
+        if (!is64)
+            x_mov_rr(b, false, RAX, RAX);
+        break;
+    case BPF_OR | BPF_FETCH: case BPF_AND | BPF_FETCH: case BPF_XOR | BPF_FETCH: {
+        /* One thread per program: a plain read-modify-write, as in the interpreter. */
+        enum x86_alu op = (i.imm & ~BPF_FETCH) == BPF_OR ? ALU_OR
+                        : (i.imm & ~BPF_FETCH) == BPF_AND ? ALU_AND : ALU_XOR;
+        x_load(b, size, false, REG_TMP, base, i.off);
+        x_mov_rr(b, true, REG_NEGLO, REG_TMP);
+        x_alu_rr(b, is64, op, REG_NEGLO, s);
+        x_store(b, size, base, i.off, REG_NEGLO);
+        x_mov_rr(b, true, s, REG_TMP);
+        x_rm(b, X_W, 0x8b, REG_NEGLO, REG_ST, ST_OFF(jit_neg_lo));
+        break;
+    }
+    default:
+        jit_fail(j, VM_E_JIT, pc);
+        break;
+    }
+}
+
+static enum x86_cc jmp_cc(uint8_t op)
+{
+    switch (op) {
+    case BPF_JEQ: return CC_E;
+    case BPF_JGT: return CC_A;
+    case BPF_JGE: return CC_AE;
+    case BPF_JSET: return CC_NE;
+    case BPF_JNE: return CC_NE;
+    case BPF_JSGT: return CC_G;
+    case BPF_JSGE: return CC_GE;
+    case BPF_JLT: return CC_B;
+    case BPF_JLE: return CC_BE;
+    case BPF_JSLT: return CC_L;
+    default: return CC_LE; /* BPF_JSLE */
+    }
+}
+
+/* Unconditional jump to target; a backward one polls first. */
+static void emit_goto(jit *j, uint32_t pc, uint32_t target)
+{
+    if (target <= pc && uses_pre_block(j, pc, target)) {
+        x_jmp32(&j->b, insn_ofs(j, target) - PRE_BLOCK_SIZE);
+        return;
+    }
+    if (target <= pc)
+        emit_poll(j, pc);
+    x_jmp32(&j->b, insn_ofs(j, target));
+}
+
+static void emit_jcc(jit *j, uint32_t pc, vm_insn i, int flags_reg)
+{
+    jit_buf *b = &j->b;
+    bool is64 = BPF_CLASS(i.code) == BPF_JMP, x = BPF_SRC(i.code) == BPF_X;
+    uint8_t op = BPF_OP(i.code);
+    int d = R[i.dst];
+    if (x)
+        op == BPF_JSET ? x_test_rr(b, is64, d, R[i.src]) : x_alu_rr(b, is64, ALU_CMP, d, R[i.src]);
+    else if (op == BPF_JSET)
+        x_test_ri(b, is64, d, i.imm);
+    else if (i.imm == 0 && (op == BPF_JEQ || op == BPF_JNE) && flags_reg == i.dst &&
+             (is64 || !j->flags_64))
+        ; /* the ALU op just before set ZF for this very value */
+    else if (i.imm == 0)
+        x_test_rr(b, is64, d, d); /* same flags as cmp d, 0 */
+    else
+        x_alu_ri(b, is64, ALU_CMP, d, i.imm);
+    uint32_t target = (uint32_t)((int64_t)pc + i.off + 1);
+    enum x86_cc cc = jmp_cc(op);
+    if (target > pc) {
+        x_jcc32(b, cc, insn_ofs(j, target));
+        return;
+    }
+    if (uses_pre_block(j, pc, target)) {
+        x_jcc32(b, cc, insn_ofs(j, target) - PRE_BLOCK_SIZE);
+        return;
+    }
+    /* Backward: poll only when taken, as the interpreter does. */
+    size_t skip = x_jcc8(b, (enum x86_cc)(cc ^ 1));
+    emit_goto(j, pc, target);
+    jb_patch8(b, skip, jb_pos(b));
+}
+
+/* After a call into a helper: reload r9/r10, stop if the helper halted the program. */
+static void emit_after_helper(jit *j, uint32_t pc)
+{
+    jit_buf *b = &j->b;
+    x_rm(b, 0, 0x8b, REG_TICKS, REG_ST, ST_OFF(ticks));
+    x_rm(b, X_W, 0x8b, REG_NEGLO, REG_ST, ST_OFF(jit_neg_lo));
+    x_cmp_mem_i8(b, false, REG_ST, ST_OFF(halt), 0);
+    size_t f = x_jcc32(b, CC_NE, 0);
+    x_cmp_mem_i8(b, false, REG_ST, ST_OFF(stop), 0);
+    size_t f2 = x_jcc32(b, CC_NE, 0);
+    size_t back = jb_pos(b);
+    size_t stub = cold_enter(j);
+    jb_patch32(b, f, stub);
+    emit_stub_call(j, T_HALT, pc, false, 0);
+    stub = jb_pos(b);
+    jb_patch32(b, f2, stub);
+    x_rr(b, 0, 0xc7, 0, REG_TICKS); /* mov r9d, 1: stop requested, the next poll sees it */
+    emit4(b, 1);
+    x_jmp32(b, back);
+    cold_leave(j);
+}
+
+static void emit_call(jit *j, uint32_t pc, vm_insn i)
+{
+    jit_buf *b = &j->b;
+    const int32_t helpers = (int32_t)offsetof(vm_program, helper);
+    if (i.code == OP_CALL && i.src == BPF_PSEUDO_LOCAL) {
+        emit_poll(j, pc);
+        x_alu_rmem(b, true, ALU_CMP, RBP, REG_ST, ST_OFF(jit_min_fp));
+        size_t f = x_jcc32(b, CC_BE, 0);
+        size_t stub = cold_enter(j);
+        jb_patch32(b, f, stub);
+        emit_stub_call(j, T_DEPTH, pc, false, 0);
+        cold_leave(j);
+        static const uint8_t keep[5] = {RBX, R13, R14, R15, RBP}; /* r6-r10 */
+        for (int k = 0; k < 5; k++)
+            x_push(b, keep[k]);
+        x_alu_ri(b, true, ALU_SUB, RBP, VM_FRAME_SIZE);
+        x_call32(b, insn_ofs(j, (uint32_t)((int64_t)pc + i.imm + 1)));
+        for (int k = 4; k >= 0; k--)
+            x_pop(b, keep[k]);
+        return;
+    }
+    x_rm(b, X_W, 0x8b, REG_TMP, REG_ST, ST_OFF(prog));
+    if (i.code == OP_CALLX) { /* helper id in a register: checked at run time */
+        int id = R[i.dst];
+        x_alu_ri(b, true, ALU_CMP, id, VM_MAX_HELPERS - 1);
+        size_t f1 = x_jcc32(b, CC_A, 0);
+        x_rm_idx(b, X_W, 0x8b, REG_TMP, REG_TMP, id, 3, helpers);
+        x_test_rr(b, true, REG_TMP, REG_TMP);
+        size_t f2 = x_jcc32(b, CC_E, 0);
+        size_t stub = cold_enter(j);
+        jb_patch32(b, f1, stub);
+        jb_patch32(b, f2, stub);
+        x_mov_rr(b, true, REG_TMP, id);
+        emit_stub_call(j, T_CALLX, pc, false, 0);
+        cold_leave(j);
+    } else {
+        x_rm(b, X_W, 0x8b, REG_TMP, REG_TMP, helpers + 8 * i.imm);
+    }
+    /* r0 = fn(r1..r5, st): r1-r5 are already in place; st goes in r9. */
+    x_rm(b, 0, 0x89, REG_TICKS, REG_ST, ST_OFF(ticks));
+    x_mov_rr(b, true, R9, REG_ST);
+    x_call_mem(b, REG_TMP, (int32_t)offsetof(vm_helper, fn));
+    emit_after_helper(j, pc);
+}
+
+/* ---- peephole: rotates ---- */
+
+static bool is_target(const jit *j, uint32_t pc)
+{
+    return !j->latch || (tab_get(j->latch, pc) & TARGET_MARK);
+}
+
+/* Does the straight-line code after pc certainly overwrite eBPF register r before reading
+ * it?  Conservative: any jump, call, exit or jump target ends the search with "no". */
+static bool dead_after(const jit *j, uint32_t pc, uint8_t r)
+{
+    const vm_program *p = j->p;
+    for (uint32_t k = pc + 1; k < p->n_insns && k < pc + 24; k++) {
+        if (is_target(j, k))
+            return false;
+        vm_insn i = vm_insn_decode(p->insns[k]);
+        uint8_t cls = BPF_CLASS(i.code), op = BPF_OP(i.code);
+        bool x = BPF_SRC(i.code) == BPF_X;
+        switch (cls) {
+        case BPF_ALU: case BPF_ALU64:
+            if ((x && op != BPF_END && op != BPF_NEG && i.src == r) ||
+                (i.dst == r && op != BPF_MOV))
+                return false;
+            if (i.dst == r)
+                return true;
+            break;
+        case BPF_LD:
+            if (i.dst == r)
+                return true;
+            k++;
+            break;
+        case BPF_LDX:
+            if (i.src == r)
+                return false;
+            if (i.dst == r)
+                return true;
+            break;
+        case BPF_ST:
+            if (i.dst == r)
+                return false;
+            break;
+        case BPF_STX:
+            if (i.dst == r || i.src == r || (BPF_MODE(i.code) == BPF_ATOMIC && r == 0))
+                return false;
+            if (BPF_MODE(i.code) == BPF_ATOMIC) /* may write src / r0: stop here */
+                return false;
+            break;
+        default:
+            return false;
+        }
+    }
+    return false;
+}
+
+/* mov A, X; rsh A, n; mov B, X; lsh B, w-n; or B, A  (clang's rotate, A dead after it)
+ *   -> mov B, X; ror B, n.  Returns the instructions consumed (0: no match). */
+static uint32_t try_rotate(jit *j, uint32_t pc)
+{
+    const vm_program *p = j->p;
+    if (pc + 5 > p->n_insns)
+        return 0;
+    vm_insn i[5];
+    for (int k = 0; k < 5; k++) {
+        i[k] = vm_insn_decode(p->insns[pc + k]);
+        if (k && is_target(j, pc + k))
+            return 0;
+    }
+    uint8_t cls = BPF_CLASS(i[0].code);
+    if (cls != BPF_ALU && cls != BPF_ALU64)
+        return 0;
+    bool is64 = cls == BPF_ALU64;
+    int w = is64 ? 64 : 32;
+    uint8_t A = i[0].dst, X = i[0].src, B = i[2].dst;
+    int n = i[1].imm;
+    if (i[0].code != (cls | BPF_MOV | BPF_X) || i[0].off ||
+        i[1].code != (cls | BPF_RSH | BPF_K) || i[1].dst != A ||
+        i[2].code != (cls | BPF_MOV | BPF_X) || i[2].off || i[2].src != X ||
+        i[3].code != (cls | BPF_LSH | BPF_K) || i[3].dst != B ||
+        i[4].code != (cls | BPF_OR | BPF_X) || i[4].dst != B || i[4].src != A)
+        return 0;
+    if (A == B || A == X || B == X || n <= 0 || n >= w || i[3].imm != w - n)
+        return 0;
+    if (!dead_after(j, pc + 4, A))
+        return 0;
+    x_mov_rr(&j->b, is64, R[B], R[X]);
+    x_shift_ri(&j->b, is64, SH_ROR, R[B], (uint8_t)n);
+    return 5;
+}
+
+static void translate_insn(jit *j, uint32_t pc, vm_insn i, int flags_reg)
+{
+    switch (BPF_CLASS(i.code)) {
+    case BPF_ALU:
+    case BPF_ALU64:
+        emit_alu(j, i);
+        break;
+    case BPF_LD:
+        emit_lddw(j, pc, i);
+        break;
+    case BPF_LDX:
+    case BPF_ST:
+    case BPF_STX:
+        emit_mem(j, pc, i);
+        break;
+    default: /* JMP, JMP32 */
+        if (i.code == OP_EXIT)
+            x_ret(&j->b);
+        else if (i.code == OP_CALL || i.code == OP_CALLX)
+            emit_call(j, pc, i);
+        else if (i.code == OP_JA)
+            emit_goto(j, pc, (uint32_t)((int64_t)pc + i.off + 1));
+        else if (i.code == OP_JA32)
+            emit_goto(j, pc, (uint32_t)((int64_t)pc + i.imm + 1));
+        else
+            emit_jcc(j, pc, i, flags_reg);
+        break;
+    }
+}
+
+/* One pass over the whole program; main stream from 0, cold stream from cold_start. */
+static void translate(jit *j, size_t cold_start)
+{
+    const vm_program *p = j->p;
+    j->b.main_pos = 0;
+    j->b.cold_pos = cold_start;
+    j->b.at = &j->b.main_pos;
+    emit_prologue(j);
+    for (int t = 0; t < T_COUNT; t++)
+        emit_tramp(j, (enum tramp)t);
+    for (uint32_t pc = 0; pc < p->n_insns && j->err == VM_OK; pc++) {
+        uint32_t latch = latch_of(j, pc);
+        if (latch)
+            emit_pre_block(j, pc, latch - 1);
+        set_insn_ofs(j, pc, j->b.main_pos);
+        vm_insn i = vm_insn_decode(p->insns[pc]);
+        bool target = j->latch && (tab_get(j->latch, pc) & TARGET_MARK);
+        int flags_reg = target ? -1 : j->flags_reg; /* flags are known only on fall-through */
+        j->flags_reg = -1;
+        uint32_t fused = j->latch ? try_rotate(j, pc) : 0;
+        if (fused) {
+            for (uint32_t k = 1; k < fused; k++)
+                set_insn_ofs(j, pc + k, j->b.main_pos);
+            pc += fused - 1;
+            continue;
+        }
+        translate_insn(j, pc, i, flags_reg);
+        if (i.code == OP_LDDW) {
+            pc++;
+            set_insn_ofs(j, pc, j->b.main_pos); /* never a target (verifier) */
+        }
+    }
+}
+
+static void jit_init(jit *j, const vm_program *p)
+{
+    memset(j, 0, sizeof *j);
+    j->p = p;
+    j->flags_reg = -1;
+    /* The stack is the last RW segment and holds VM_MAX_CALL_DEPTH + 1 frames (loader). */
+    uint64_t sb = p->seg_base[VM_SEG_STACK], ss = p->seg_size[VM_SEG_STACK];
+    j->elide_stack = sb >= p->rw_lo && ss >= VM_STACK_SIZE && sb + ss <= p->mem_hi &&
+                     sb + ss > sb;
+}
+
+/* Sizing pass: writes nothing; returns main length, *cold = cold length. */
+static size_t size_pass(jit *j, size_t *cold)
+{
+    j->b.write_main = false;
+    j->b.write_cold = false;
+    j->b.limit = SIZE_MAX;
+    translate(j, 0);
+    *cold = j->b.cold_pos;
+    return j->b.main_pos;
+}
+
+/* Target of the jump at pc if it is a (possibly conditional) jump backwards, else -1. */
+static int64_t backward_target(vm_insn i, uint32_t pc)
+{
+    uint8_t cls = BPF_CLASS(i.code), op = BPF_OP(i.code);
+    if ((cls != BPF_JMP && cls != BPF_JMP32) || op == BPF_CALL || op == BPF_EXIT)
+        return -1;
+    int64_t t = (int64_t)pc + 1 + (i.code == OP_JA32 ? i.imm : i.off);
+    return t <= pc ? t : -1;
+}
+
+/* Marks every jump/call target, and each backward-jump target with its latch: the last
+ * backward jump to it. */
+static void find_latches(jit *j)
+{
+    const vm_program *p = j->p;
+    for (uint32_t pc = 0; pc < p->n_insns; pc++) {
+        vm_insn i = vm_insn_decode(p->insns[pc]);
+        uint8_t cls = BPF_CLASS(i.code), op = BPF_OP(i.code);
+        int64_t t = -1;
+        if (i.code == OP_CALL && i.src == BPF_PSEUDO_LOCAL)
+            t = (int64_t)pc + 1 + i.imm;
+        else if ((cls == BPF_JMP || cls == BPF_JMP32) && op != BPF_CALL && op != BPF_EXIT)
+            t = (int64_t)pc + 1 + (i.code == OP_JA32 ? i.imm : i.off);
+        if (t >= 0 && t < p->n_insns) {
+            uint32_t v = tab_get(j->latch, (uint32_t)t) | TARGET_MARK;
+            if (t <= pc && i.code != OP_CALL)
+                v = TARGET_MARK | (pc + 1);
+            tab_set(j->latch, (uint32_t)t, v);
+        }
+        if (i.code == OP_LDDW)
+            pc++;
+    }
+    tab_set(j->latch, p->entry, tab_get(j->latch, p->entry) | TARGET_MARK);
+}
+
+static bool valid(const vm_program *p)
+{
+    return p && p->magic == VM_PROGRAM_MAGIC && p->n_insns > 0 && p->n_insns <= VM_MAX_INSNS;
+}
+
+size_t vm_jit_size_bound(const vm_program *p)
+{
+    if (!valid(p))
+        return 0;
+    jit j;
+    jit_init(&j, p);
+    size_t cold, main = size_pass(&j, &cold);
+    if (j.err)
+        return 0;
+    /* Without the latch table every backward jump polled inline; a latch and its aligned
+     * pre-block together take at most 2 + LOOP_ALIGN bytes more. */
+    size_t backward = 0;
+    for (uint32_t pc = 0; pc < p->n_insns; pc++)
+        backward += backward_target(vm_insn_decode(p->insns[pc]), pc) >= 0;
+    return main + cold + (2 + LOOP_ALIGN) * backward + 8 * (size_t)p->n_insns + 8;
+}
+
+vm_err vm_jit_compile(const vm_program *p, uint8_t *buf, size_t cap, size_t *out_len,
+                      vm_fault *fault)
+{
+    if (out_len)
+        *out_len = 0;
+    if (!valid(p) || !buf) {
+        vm_fault_set(fault, VM_E_ARG, -1, 0, "JIT: no program or buffer");
+        return VM_E_ARG;
+    }
+    jit j;
+    jit_init(&j, p);
+    size_t table = 8 * (size_t)p->n_insns; /* ofs and latch tables */
+    if (cap < table + 64) {
+        vm_fault_set(fault, VM_E_JIT_SPACE, -1, 0, NULL);
+        return VM_E_JIT_SPACE;
+    }
+    size_t limit = (cap - table) & ~(size_t)3;
+    j.ofs = buf + limit;
+    j.latch = j.ofs + 4 * (size_t)p->n_insns;
+    memset(j.ofs, 0, table);
+    find_latches(&j);
+    j.b.buf = buf;
+
+    size_t cold, main = size_pass(&j, &cold);
+    if (j.err == VM_OK && main + cold > limit)
+        j.err = VM_E_JIT_SPACE;
+    if (j.err == VM_OK) {
+        j.final = true;
+        j.b.write_main = true;
+        j.b.write_cold = true;
+        j.b.limit = limit;
+        translate(&j, main);
+        if (j.err == VM_OK && (j.b.overflow || j.b.main_pos != main || j.b.cold_pos != main + cold))
+            j.err = VM_E_JIT;
+    }
+    memset(j.ofs, 0, table); /* the tables are scratch: leave no stale bytes behind the code */
+    if (j.err != VM_OK) {
+        vm_fault_set(fault, j.err, j.err == VM_E_JIT ? (int64_t)j.err_pc : -1,
+                     j.err == VM_E_JIT ? p->insns[j.err_pc] : 0, "JIT");
+        return j.err;
+    }
+    if (out_len)
+        *out_len = main + cold;
+    return VM_OK;
+}
+
+bool vm_jit_available(void) { return true; }
