@@ -104,6 +104,8 @@ static int file_map(struct fat_file *f, uint32_t lc, uint32_t want, bool alloc, 
     return FAT_OK;
 }
 
+enum { DIRECT_ALIGN = 4 };   /* buffer alignment every provider accepts (NVMe PRP: dword) */
+
 /* Moves N bytes between BUF and the file at f->pos (ZERO: write zeros, BUF unused). */
 static int transfer(struct fat_file *f, uint8_t *buf, uint32_t n, bool write, bool zero)
 {
@@ -118,7 +120,9 @@ static int transfer(struct fat_file *f, uint8_t *buf, uint32_t n, bool write, bo
         uint64_t avail = (uint64_t)contig * cb - coff;
         uint32_t chunk = avail < n ? (uint32_t)avail : n;
         uint32_t sec = clus_sector(v, pc) + coff / v->bps, soff = coff % v->bps, k;
-        if (soff || chunk < v->bps) {
+        /* Direct transfers need a buffer the device can take (blkdev.h: BLK_EINVAL for
+         * an unaligned one); otherwise go through the cache a sector at a time. */
+        if (soff || chunk < v->bps || ((uintptr_t)buf & (DIRECT_ALIGN - 1))) {
             k = v->bps - soff < chunk ? v->bps - soff : chunk;
             uint8_t *b;
             /* Old bytes matter only if part of the sector lies inside the file. */

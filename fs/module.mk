@@ -5,7 +5,14 @@ FS_SRCS       := fs/bcache.c fs/part.c fs/fat_mount.c fs/fat_table.c fs/fat_name
 FS_HOST_OBJS  := $(patsubst %.c,$(BUILD)/host/%.o,$(FS_SRCS)) $(LIB_HOST_OBJS)
 KERNEL_SRCS   += $(FS_SRCS)
 
-$(BUILD)/fatimg: $(BUILD)/host/fs/tool/fatimg.o $(FS_HOST_OBJS)
+# The sitemap (docs/SITEMAP.md): a SHA-256 Merkle tree of a volume, in the kernel and in
+# fatimg (lib/sha256.c reaches the kernel through vm/module.mk).  Tests: tests/sitemap/.
+SITEMAP_SRCS      := fs/sitemap.c fs/sitemap_io.c
+SITEMAP_HOST_OBJS := $(patsubst %.c,$(BUILD)/host/%.o,$(SITEMAP_SRCS)) $(BUILD)/host/lib/sha256.o
+KERNEL_SRCS       += $(SITEMAP_SRCS)
+
+$(BUILD)/fatimg: $(BUILD)/host/fs/tool/fatimg.o $(BUILD)/host/fs/tool/fatimg_sitemap.o \
+                 $(FS_HOST_OBJS) $(SITEMAP_HOST_OBJS)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOSTCFLAGS) $^ -o $@
 HOST_TOOLS += $(BUILD)/fatimg
@@ -62,3 +69,9 @@ $(BUILD)/bench_fat: $(BUILD)/host/tests/fs/bench_fat.o $(FS_HOST_OBJS)
 	$(HOSTCC) $(HOSTCFLAGS) $^ -o $@
 HOST_TOOLS += $(BUILD)/bench_fat
 BENCHES += $(BUILD)/bench_fat
+
+# ---- In the OS (kernel glue): the data volume mounted at boot, the shell's file commands,
+# the firmware-side FAT benchmark, their QEMU test and the in-OS benchmark. ----
+KERNEL_SRCS += kernel/vfs.c kernel/efi_fatbench.c shell/cmds_fs.c shell/cmds_fsbench.c
+QEMU_TESTS  += tests/qemu/test_fs.py
+BENCHES     += tests/bench/fs_os_bench.py

@@ -203,6 +203,22 @@ int sitemap_file_hash(struct fat_volume *vol, const char *path, uint8_t *buf,
     return FAT_OK;
 }
 
+void sitemap_mem_hash(const void *data, uint32_t len, uint8_t *blocks, uint8_t leaf[SM_HASH])
+{
+    uint32_t nb = blocks_for(len);
+    sha256_ctx lc;
+    uint8_t hdr[9] = { SM_FILE }, h[SM_HASH];
+    put_le(hdr + 1, len, 8);
+    sha256_init(&lc);
+    sha256_update(&lc, hdr, sizeof hdr);
+    for (uint32_t b = 0; b < nb; b++) {
+        uint32_t k = len - b * SM_BLOCK < SM_BLOCK ? len - b * SM_BLOCK : SM_BLOCK;
+        sha256((const uint8_t *)data + (size_t)b * SM_BLOCK, k, blocks ? blocks + (size_t)b * SM_HASH : h);
+        sha256_update(&lc, blocks ? blocks + (size_t)b * SM_HASH : h, SM_HASH);
+    }
+    sha256_final(&lc, leaf);
+}
+
 static int ensure_cap(struct sitemap *sm, uint32_t i, uint32_t nb)
 {
     struct sm_node *n = N(sm, i);

@@ -14,6 +14,7 @@
  *   sitemap_diff(cur, saved, report, ctx, &counts)   added / removed / changed files, and
  *                                      which blocks of each changed file differ
  *   sitemap_file_hash(vol, path, buf, leaf, content)  hash one file fresh (no tree)
+ *   sitemap_mem_hash(data, len, blocks, leaf)   the same for a file already in memory
  *   sitemap_find(sm, path)             node of PATH (ASCII case-insensitive), or SM_NONE
  *   sitemap_detach(sm)                 remove the change callback
  * The construction (what each hash covers) is in docs/SITEMAP.md; host and kernel run this
@@ -143,6 +144,10 @@ int sitemap_path(const struct sitemap *sm, uint32_t n, char *out, size_t outsz);
  * content hash.  BUF is SM_BLOCK bytes of scratch. */
 int sitemap_file_hash(struct fat_volume *vol, const char *path, uint8_t *buf,
                       uint8_t leaf[SM_HASH], uint8_t content[SM_HASH]);
+
+/* The same for LEN bytes in memory; BLOCKS (may be NULL) receives the ceil(LEN / SM_BLOCK)
+ * block hashes. */
+void sitemap_mem_hash(const void *data, uint32_t len, uint8_t *blocks, uint8_t leaf[SM_HASH]);
 
 /* Walk the tree in canonical order: FN gets each node and its path (depth-first). */
 typedef void (*sm_walk_fn)(void *ctx, const struct sitemap *sm, uint32_t node, const char *path);

@@ -299,8 +299,11 @@ static void say_entry(struct differ *d, const char *what, const struct sitemap *
     if (n->kind == SM_FILE)
         snprintf(d->line, sizeof d->line, "%s %s (%u bytes)", what, d->path, n->size);
     else
-        snprintf(d->line, sizeof d->line, "%s %s/ (directory, %u files)", what, d->path,
-                 count_files(sm, i));
+    {
+        uint32_t k = count_files(sm, i);
+        snprintf(d->line, sizeof d->line, "%s %s/ (directory, %u file%s)", what, d->path, k,
+                 k == 1 ? "" : "s");
+    }
     d->report(d->ctx, d->line);
 }
 
@@ -312,7 +315,7 @@ static const uint8_t *blk(const struct sitemap *sm, const struct sm_node *n, uin
 /* "changed /p: blocks 0, 3-4 of 5 (size 10000 -> 17000)" */
 static void say_changed(struct differ *d, const struct sm_node *x, const struct sm_node *y)
 {
-    size_t len = (size_t)snprintf(d->line, sizeof d->line, "changed %s: block%s", d->path, "s");
+    size_t len = (size_t)snprintf(d->line, sizeof d->line, "changed %s: blocks", d->path);
     uint32_t nb = x->blocks > y->blocks ? x->blocks : y->blocks, shown = 0, ndiff = 0;
     for (uint32_t b = 0; b < nb;) {
         const uint8_t *p = blk(d->a, x, b), *q = blk(d->b, y, b);
@@ -408,7 +411,6 @@ int sitemap_diff(const struct sitemap *cur, const struct sitemap *saved, sm_repo
         return SM_ENOTBUILT;
     if (!memcmp(sitemap_root(cur), sitemap_root(saved), SM_HASH))
         return SM_OK;
-    /* The differ is ~2 KiB: keep it off small kernel stacks by borrowing the caller's. */
     struct differ d = { .a = cur, .b = saved, .report = report, .ctx = ctx, .counts = counts };
     d.path[0] = 0;
     return diff_dir(&d, cur->root, saved->root, 0, 0);

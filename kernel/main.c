@@ -15,6 +15,7 @@
 #include "kernel/panic.h"
 #include "kernel/pmm.h"
 #include "kernel/vfs.h"
+#include "shell/cmds_sitemap.h"
 #include "shell/shell.h"
 
 struct bootinfo *boot_info;
@@ -52,6 +53,7 @@ static void devices_init(void)
     klog("pci: %d functions (%s)\n", npci, pci_using_ecam() ? "ECAM" : "legacy 0xCF8");
     nvme_init_all();
     vfs_init();
+    sitemap_boot();
 }
 
 static void banner(void)

@@ -4,8 +4,8 @@ KERNEL_SRCS += arch/x86_64/entry.S arch/x86_64/gdt.c arch/x86_64/idt.c arch/x86_
     drivers/uart/uart16550.c drivers/acpi/acpi.c drivers/timer/hpet.c \
     kernel/efi_boot.c kernel/main.c kernel/pmm.c kernel/console.c kernel/trap.c kernel/clock.c \
     kernel/power.c kernel/ksyms.c \
-    shell/shell.c shell/lineedit.c shell/cmds_sys.c shell/cmds_debug.c \
-    kernel/vfs.c kernel/efi_fatbench.c shell/cmds_fs.c shell/cmds_fsbench.c
+    shell/shell.c shell/lineedit.c shell/cmds_sys.c shell/cmds_debug.c
+KERNEL_SRCS += shell/cmds_sitemap.c   # sitemap / verify commands, run's content check
 
 $(BUILD)/mksyms: tools/mksyms.c
 	@mkdir -p $(dir $@)

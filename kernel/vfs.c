@@ -21,7 +21,7 @@ enum {
     MAX_PARTS = 8,            /* partitions probed per device */
     MIN_CACHE_KIB = 64,       /* fat_mount needs 36 KiB; leave room for a few FAT blocks */
     MAX_CACHE_KIB = 256 * 1024,
-    REDIR_BUF = 4096,         /* output gathered before a fat_write */
+    REDIR_BUF = 64 * 1024,    /* output gathered before a fat_write (pages, while open) */
 };
 
 static struct fat_volume vol;
@@ -37,7 +37,7 @@ static struct {
     bool open;
     int err;                  /* first fat_write error, sticky until the end */
     uint32_t n;
-    char buf[REDIR_BUF];
+    char *buf;                /* REDIR_BUF bytes from pmm_alloc_pages */
 } redir;
 
 struct fat_volume *vfs_root(void) { return mounted ? &vol : NULL; }
@@ -298,32 +298,31 @@ int vfs_init(void)
 
 /* ---- output redirection ------------------------------------------------------------- */
 
-static void redir_flush(void)
+/* Write the buffer out.  Unless FINAL, the bytes past the file's last sector boundary stay
+ * behind, so every later flush starts on a sector with an aligned buffer and goes to the
+ * device as one direct write instead of through the block cache. */
+static void redir_flush(bool final)
 {
-    if (redir.n && !redir.err)
-        redir.err = fat_write(&redir.f, redir.buf, redir.n);
-    redir.n = 0;
+    uint32_t n = redir.n, tail = final ? 0 : (redir.f.pos + n) % vol.bps;
+    if (tail >= n)
+        tail = 0;
+    if (n - tail && !redir.err)
+        redir.err = fat_write(&redir.f, redir.buf, n - tail);
+    memmove(redir.buf, redir.buf + n - tail, tail);
+    redir.n = tail;
 }
 
 static void redir_sink(void *ctx, const char *s, size_t n)
 {
     (void)ctx;
     while (n) {
-        if (redir.n == 0 && n >= REDIR_BUF) {   /* big pieces (cat) go straight through */
-            uint32_t k = n > (1u << 30) ? 1u << 30 : (uint32_t)n;
-            if (!redir.err)
-                redir.err = fat_write(&redir.f, s, k);
-            s += k;
-            n -= k;
-            continue;
-        }
         size_t k = REDIR_BUF - redir.n < n ? REDIR_BUF - redir.n : n;
         memcpy(redir.buf + redir.n, s, k);
         redir.n += (uint32_t)k;
         s += k;
         n -= k;
         if (redir.n == REDIR_BUF)
-            redir_flush();
+            redir_flush(false);
     }
 }
 
@@ -336,10 +335,14 @@ int vfs_redirect_begin(const char *path, bool append)
         return FAT_EBUSY;
     if (vfs_resolve(path, abs, sizeof abs))
         return FAT_ENAMETOOLONG;
+    if (!(redir.buf = (char *)(uintptr_t)pmm_alloc_pages(REDIR_BUF / PAGE_SIZE)))
+        return FAT_ENOMEM;
     unsigned flags = FAT_O_WRITE | FAT_O_CREATE | (append ? FAT_O_APPEND : FAT_O_TRUNC);
     int err = fat_open(&vol, &redir.f, abs, flags);
-    if (err)
+    if (err) {
+        pmm_free_pages((uint64_t)(uintptr_t)redir.buf, REDIR_BUF / PAGE_SIZE);
         return err;
+    }
     redir.open = true;
     redir.err = 0;
     redir.n = 0;
@@ -352,8 +355,9 @@ int vfs_redirect_end(void)
     if (!redir.open)
         return 0;
     cons_reset_sink();
-    redir_flush();
+    redir_flush(true);
     int err = fat_close(&redir.f);
+    pmm_free_pages((uint64_t)(uintptr_t)redir.buf, REDIR_BUF / PAGE_SIZE);
     redir.open = false;
     return redir.err ? redir.err : err;
 }

@@ -9,8 +9,8 @@
 /* Fill ENV for a program with ARGC/ARGV (argv[0] = the program's name). */
 void kvm_env_init(vm_env *env, int argc, const char *const *argv);
 
-/* Read the whole file at the absolute path into BUF (at most CAP bytes); returns the bytes
- * read or a negative fat_err.  Shared with `run`, which loads programs the same way. */
+/* Read up to CAP bytes at offset OFF of the file at the absolute path ABS into BUF; returns
+ * the bytes read or a negative fat_err.  `run` loads programs through it too. */
 int64_t kvm_read_path(const char *abs, uint64_t off, void *buf, uint64_t cap);
 
 #endif

@@ -8,10 +8,11 @@ EFIINC   := /usr/include/efi
 KCFLAGS  := -std=c17 -Wall -Wextra -Werror -Os -g -ffreestanding -fno-stack-protector \
             -fpic -fvisibility=hidden -fshort-wchar -mno-red-zone -mgeneral-regs-only \
             -fno-omit-frame-pointer -fno-strict-aliasing -fno-builtin-printf \
+            -ffunction-sections -fdata-sections \
             -nostdinc -isystem $(shell $(KCC) -print-file-name=include) \
             -Ilib/libc/include -I. -I$(EFIINC) -I$(EFIINC)/x86_64 \
             -DGNU_EFI_USE_MS_ABI -DVELOCITY_KERNEL
-KLDFLAGS := -nostdlib -znocombreloc -shared -Bsymbolic -T mk/kernel.lds --no-undefined
+KLDFLAGS := -nostdlib -znocombreloc -shared -Bsymbolic -T mk/kernel.lds --no-undefined --gc-sections
 KOBJDIR  := $(BUILD)/kernel
 EFI_APP  := $(BUILD)/BOOTX64.EFI
 KERNEL_ELF := $(BUILD)/kernel.elf

@@ -3,7 +3,7 @@
  * Reads FILE with fat_read into one buffer as large as the file, once in a single call and
  * once in 1 MiB calls, and reads the same sectors with blk_read in the same request sizes
  * (the raw NVMe figure: what a filesystem with zero overhead would get).  Each figure is
- * the median of five runs; requests are counted from the device's blk_stats.  When the
+ * the median of nine runs; requests are counted from the device's blk_stats.  When the
  * firmware stage measured the same file through the firmware's FAT driver
  * (kernel/efi_fatbench.c, boot_info->bench.fatfile_*), that figure and the ratio are
  * printed too.  The file's first run of contiguous clusters is what the raw read covers;
@@ -16,7 +16,7 @@
 #include "lib/clock.h"
 #include "shell/shell.h"
 
-enum { RUNS = 5, MIB = 1 << 20, MAX_BENCH = 256 * MIB };
+enum { RUNS = 9, MIB = 1 << 20, MAX_BENCH = 256 * MIB };
 
 struct sample {
     uint64_t ns, requests;
@@ -60,18 +60,22 @@ static struct sample pass(struct fat_file *f, struct blkdev *dev, uint64_t lba, 
     return s;
 }
 
-static struct sample measure(struct fat_file *f, struct blkdev *dev, uint64_t lba, uint8_t *buf,
-                             uint32_t size, uint32_t chunk)
+/* RUNS passes of ours and raw, interleaved so that drift in the host (QEMU's I/O thread,
+ * the page cache) hits both alike; each figure is its median. */
+static int measure(struct fat_file *f, struct blkdev *dev, uint64_t lba, uint8_t *buf,
+                   uint32_t size, uint32_t rawsize, uint32_t chunk, struct sample out[2])
 {
-    uint64_t t[RUNS];
-    struct sample s = { 0, 0, 0 };
-    for (int k = 0; k < RUNS && !s.err; k++) {
-        s = pass(f, dev, lba, buf, size, chunk);
-        t[k] = s.ns;
-    }
-    if (!s.err)
-        s.ns = median(t);
-    return s;
+    uint64_t t[2][RUNS];
+    for (int k = 0; k < RUNS; k++)
+        for (int w = 0; w < 2; w++) {
+            out[w] = w == 0 ? pass(f, dev, 0, buf, size, chunk) : pass(NULL, dev, lba, buf, rawsize, chunk);
+            if (out[w].err)
+                return out[w].err;
+            t[w][k] = out[w].ns;
+        }
+    out[0].ns = median(t[0]);
+    out[1].ns = median(t[1]);
+    return 0;
 }
 
 /* MB/s (10^6 bytes) with one decimal, as tenths. */
@@ -119,14 +123,14 @@ static int cmd_fsbench(int argc, char **argv)
     uint64_t whole_ns = 0;
     for (unsigned i = 0; i < sizeof chunks / sizeof chunks[0] && !rc && !cons_interrupt; i++) {
         uint32_t chunk = chunks[i] ? chunks[i] : size;
-        struct sample ours = measure(&f, dev, 0, buf, size, chunk);
-        struct sample raw = measure(NULL, dev, lba, buf, contiguous >= size ? size : (uint32_t)contiguous,
-                                    chunk);
-        if (ours.err || raw.err) {
-            printf("%s: %s: %s\n", argv[0], argv[1], fat_strerror(ours.err ? ours.err : raw.err));
+        uint32_t rawsize = contiguous >= size ? size : (uint32_t)contiguous;
+        struct sample m[2];
+        if ((err = measure(&f, dev, lba, buf, size, rawsize, chunk, m))) {
+            printf("%s: %s: %s\n", argv[0], argv[1], fat_strerror(err));
             rc = 1;
             break;
         }
+        struct sample ours = m[0], raw = m[1];
         uint64_t rawbytes = contiguous >= size ? size : contiguous;
         uint64_t o = mbs10(size, ours.ns), r = mbs10(rawbytes, raw.ns);
         char label[16];

@@ -6,7 +6,8 @@
  * an arena of pages (the loader's exact message on a bad file), attach JIT code - from
  * the content-addressed cache when this file (by its verified SHA-256) was compiled
  * before, else compiled now into cache pages that are then mapped read+execute - run it
- * with the kernel's helpers (kernel/vm_env_kernel.c) and report the exit value and times.
+ * with the kernel's helpers (kernel/vm_env_kernel.c) and report the exit value and the
+ * times of each step (read; load = arena + copy + verify; compile; run; total).
  * Invariants: JIT pages are writable while compiled and read+execute afterwards, never
  * both (kcache flips them back before reuse); every page taken is given back before the
  * command returns; `running` is non-NULL only while vm_run runs, so the timer tick's
@@ -16,6 +17,7 @@
 #include "kernel/console.h"
 #include "kernel/kcache.h"
 #include "kernel/pmm.h"
+#include "kernel/trap_report.h"
 #include "kernel/vfs.h"
 #include "kernel/vm_env_kernel.h"
 #include "shell/run.h"
@@ -148,6 +150,10 @@ static int get_code(vm_program *p, struct code *c)
     }
     size_t bound = vm_jit_size_bound(p);
     void *buf = NULL;
+    if (bound == 0) {
+        printf("run: JIT: cannot translate this program; using the interpreter\n");
+        return -1;
+    }
     if (!cache || cas_reserve(cache, CAS_KIND_JIT, key, bound, &buf) != CAS_OK) {
         /* Larger than the cache budget: compile into pages of its own, not cached. */
         c->pages = pages_of(bound);
@@ -187,6 +193,29 @@ static int get_code(vm_program *p, struct code *c)
     }
     vm_jit_attach(p, c->mem);
     return 0;
+}
+
+/* vm_run under its own exception guard, so even an engine bug that faults leaves no
+ * dangling `running` pointer and no pages behind. */
+struct vm_call {
+    vm_program *p;
+    const vm_run_opts *o;
+    vm_result *r;
+};
+
+static int vm_call_run(void *arg)
+{
+    struct vm_call *c = arg;
+    return (int)vm_run(c->p, c->o, c->r);
+}
+
+static void vm_fault_clear(vm_result *r)
+{
+    memset(&r->fault, 0, sizeof r->fault);
+    r->fault.err = r->err;
+    r->fault.pc = -1;
+    r->ns = 0;
+    snprintf(r->fault.detail, sizeof r->fault.detail, "CPU exception in the VM (a bug)");
 }
 
 static int cmd_run(int argc, char **argv)
@@ -236,6 +265,7 @@ static int cmd_run(int argc, char **argv)
         pmm_free_pages((uint64_t)(uintptr_t)img, img_pages);
         return 1;
     }
+    uint64_t t_read = clock_mono_ns();
     msg[0] = 0;
     if (run_check_program(abs, img, size, msg, sizeof msg) != 0) {
         printf("run: %s: refused: %s\n", abs, msg[0] ? msg : "content check failed");
@@ -263,6 +293,8 @@ static int cmd_run(int argc, char **argv)
         return 1;
     }
 
+    uint64_t t_load = clock_mono_ns();
+
     /* Engine. */
     struct code code = {0};
     int jit = !interp && vm_jit_available() && get_code(p, &code) == 0;
@@ -279,9 +311,14 @@ static int cmd_run(int argc, char **argv)
     o.env = &env;
     vm_result r;
     cons_interrupt = 0;
+    struct vm_call call = {p, &o, &r};
     running = vm_program_state(p);
-    vm_run(p, &o, &r);
+    int faulted = trap_guard_run(vm_call_run, &call) == TRAP_FAULTED;
     running = NULL;
+    if (faulted) { /* a bug in an engine, reported by the trap handler: clean up, go on */
+        r.err = VM_E_JIT;
+        vm_fault_clear(&r);
+    }
     uint32_t insns = vm_program_insn_count(p);
     code_release(&code);
     pmm_free_pages((uint64_t)(uintptr_t)arena, arena_pages);
@@ -296,7 +333,7 @@ static int cmd_run(int argc, char **argv)
         printf("\n");
     if (r.err != VM_OK)
         printf("run: %s: %s\n", name, vm_format_fault(&r.fault, msg, sizeof msg));
-    char how[96], t2[24], t3[24];
+    char how[96], t2[24], t3[24], t4[24], t5[24];
     if (!jit)
         snprintf(how, sizeof how, "interpreter%s",
                  interp || !vm_jit_available() ? "" : " (JIT failed)");
@@ -309,7 +346,8 @@ static int cmd_run(int argc, char **argv)
         printf("[exit %lld] ", (long long)r.r0);
     else
         printf("[stopped: %s] ", vm_strerror(r.err));
-    printf("run %s; %s; total %s\n", ms(r.ns, tbuf), how, ms(clock_mono_ns() - t_start, t3));
+    printf("run %s; %s; read %s, load %s; total %s\n", ms(r.ns, tbuf), how,
+           ms(t_read - t_start, t4), ms(t_load - t_read, t5), ms(clock_mono_ns() - t_start, t3));
     return r.err == VM_OK ? (int)(r.r0 & 0xff) : 1;
 }
 SHELL_COMMAND("run", cmd_run, "[-i] [-t SECONDS] PROGRAM [ARGS]",

@@ -7,3 +7,6 @@ $(BUILD)/tests/test_cas: $(BUILD)/host/tests/lib/test_cas.o $(BUILD)/host/lib/ca
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOSTCFLAGS) $^ -o $@
 UNIT_TESTS += $(BUILD)/tests/test_cas
+
+QEMU_TESTS += tests/qemu/test_run.py
+BENCHES += tests/bench/vm_os_bench.py

@@ -8,6 +8,8 @@
 #   --fuzz "EXES"        libFuzzer executables, each run for --fuzz-seconds
 #   --qemu "SCRIPTS"     python3 scripts that boot the real image
 #   --only PATTERN       run only suites whose path matches PATTERN
+# QEMU suites run QEMU_JOBS at a time (default: the number of CPUs): each guest is mostly
+# one busy host thread, and their results are reported in order once all are done.
 set -u
 unit=""; fuzz=""; qemu=""; fuzz_seconds=20; only=""
 while [ $# -gt 0 ]; do
@@ -24,15 +26,22 @@ done
 passed=0; failed=0; failures=()
 logdir=build/test-logs; mkdir -p "$logdir"
 
+logname() { echo "$logdir/$(echo "$1" | tr '/ ' '__').log"; }
+
 run_suite() {   # kind, display name, command...
     local kind="$1" name="$2"; shift 2
     [ -n "$only" ] && [[ "$name" != *$only* ]] && return
-    local log="$logdir/$(echo "$name" | tr '/ ' '__').log"
+    local log; log=$(logname "$name")
     local t0=$SECONDS
     "$@" >"$log" 2>&1 </dev/null
-    local rc=$?
+    tally "$kind" "$name" $? $((SECONDS - t0))
+}
+
+tally() {   # kind, name, exit status, seconds
+    local kind="$1" name="$2" rc="$3" secs="$4"
+    local log; log=$(logname "$name")
     local p f
-    p=$(grep -c '^ok ' "$log"); f=$(grep -c '^not ok ' "$log")
+    p=$(grep -ac '^ok ' "$log"); f=$(grep -ac '^not ok ' "$log")
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
         f=1; echo "not ok $name: exited with status $rc" >>"$log"
     fi
@@ -40,9 +49,9 @@ run_suite() {   # kind, display name, command...
         p=1; echo "ok $name: no crash in ${fuzz_seconds}s" >>"$log"
     fi
     passed=$((passed + p)); failed=$((failed + f))
-    printf '%-6s %-44s %4d passed %3d failed  (%ds)\n' "$kind" "$name" "$p" "$f" $((SECONDS - t0))
+    printf '%-6s %-44s %4d passed %3d failed  (%ds)\n' "$kind" "$name" "$p" "$f" "$secs"
     if [ "$f" -gt 0 ]; then
-        grep '^not ok ' "$log" | head -20 | sed 's/^/    /'
+        grep -a '^not ok ' "$log" | head -20 | cut -c1-400 | sed 's/^/    /'
         failures+=("$log")
     fi
 }
@@ -55,7 +64,25 @@ for fz in $fuzz; do
     [ -d "$seeds" ] && args+=("$seeds")
     run_suite fuzz "$fz" "$fz" "${args[@]}"
 done
-for q in $qemu; do run_suite qemu "$q" python3 "$q"; done
+if [ -n "$qemu" ]; then  # decide KVM vs TCG once, before suites run side by side
+    acc=$(python3 -c 'import sys; sys.path.insert(0, "tools"); import vmachine; print(vmachine.accel())' 2>&1 | tail -1)
+    echo "qemu suites: accel=$acc, ${QEMU_JOBS:-$(nproc)} at a time"
+fi
+jobs=${QEMU_JOBS:-$(nproc)}
+declare -A started
+for q in $qemu; do
+    [ -n "$only" ] && [[ "$q" != *$only* ]] && continue
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
+    log=$(logname "$q")
+    started[$q]=$SECONDS
+    ( python3 "$q" >"$log" 2>&1 </dev/null; echo $? >"$log.rc"; echo $SECONDS >"$log.end" ) &
+done
+wait
+for q in $qemu; do
+    [ -n "$only" ] && [[ "$q" != *$only* ]] && continue
+    log=$(logname "$q")
+    tally qemu "$q" "$(cat "$log.rc" 2>/dev/null || echo 99)" $(( $(cat "$log.end" 2>/dev/null || echo 0) - ${started[$q]} ))
+done
 
 if [ ${#failures[@]} -gt 0 ]; then
     echo; echo "logs of failing suites:"; printf '  %s\n' "${failures[@]}"

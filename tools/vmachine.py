@@ -47,7 +47,7 @@ def accel():
     if os.access("/dev/kvm", os.R_OK | os.W_OK):
         # Proven, not assumed: boot the real image under KVM and run a command.
         try:
-            with Machine(accel_override="kvm", boot_timeout=60, snapshot=True) as m:
+            with Machine(accel_override="kvm", boot_timeout=30, snapshot=True) as m:
                 m.wait_prompt()
                 if "up " in m.cmd("uptime", timeout=20):
                     result = "kvm"

@@ -9,14 +9,17 @@
  * registers and r6-r10 live in callee-saved registers, which survive helpers as eBPF wants):
  *   r0 rax   r1 rdi   r2 rsi   r3 rdx   r4 rcx   r5 r8
  *   r6 rbx   r7 r13   r8 r14   r9 r15   r10 rbp
- *   r12 = vm_state *st;  r10 = -st->mem_lo;  r9d = poll countdown (st->ticks);  r11 = scratch.
+ *   r12 = vm_state *st;  r10 = -st->rw_lo;  r9d = poll countdown (st->ticks);  r11 = scratch.
  * r9 and r10 are caller-saved: reloaded from st after every call into C.
  *
  * Invariants the generated code keeps:
  *   - Sandbox: every load/store/atomic does, before touching memory,
- *       lea r11, [base+off]; sub r11, lo; cmp r11, [st->jit_lim_{r,w}[log2 size]]; ja cold
- *     i.e. the interpreter's rule `addr - lo <= mem_hi - lo - size` (unsigned); the cold
- *     path calls vm_mem_slow (extra regions, fault record) exactly like the interpreter.
+ *       lea r11, [base + r10 + off (+ ro)]; cmp r11, [st->jit_lim_{r,w}[log2 size]]; ja cold
+ *     i.e. the interpreter's rule `addr - lo <= mem_hi - lo - size` (unsigned) with
+ *     lo = rw_lo for stores and lo = mem_lo = rw_lo - ro for loads.  ro (rodata plus
+ *     alignment) is fixed by the file's sizes, so it may be an immediate; the prologue
+ *     checks it against the state and refuses to run on a mismatch.  The cold path calls
+ *     vm_mem_slow (extra regions, fault record) exactly like the interpreter.
  *     Accesses at r10+off with -512 <= off and off+size <= 0 skip the check: r10 always
  *     points at the top of a 512-byte frame inside the stack, which lies in [rw_lo, mem_hi).
  *   - Local calls are native calls: `call` pushes a return address the program cannot
@@ -25,8 +28,11 @@
  *     called the same way from the prologue, so exit at depth 0 returns there.  The call
  *     depth is implied by r10 (stack_top - depth * 512): the depth check is one compare
  *     with st->jit_min_fp.
- *   - Polls (taken backward jumps and local calls) decrement r9d and check st->stop; at
- *     zero or on stop, vm_poll() decides - the interpreter's `stop | --ticks == 0` exactly.
+ *   - Polls (taken backward jumps and local calls) decrement r9d, one fused dec/jz; a
+ *     loop's latch jumps to a pre-block before the loop head that does it, so only taken
+ *     jumps poll and faults name the jump's pc, as in the interpreter.  At zero vm_poll()
+ *     checks st->stop and the clock; st->stop found set after a helper call expires the
+ *     countdown, so a synchronous stop hits the interpreter's poll point (vm.h).
  *   - No absolute address is baked in: bounds, segment bases (relocated lddw), helper
  *     pointers and the slow paths are all read through st at run time, so the same bytes
  *     serve any arena (code cached by SHA-256).
@@ -34,13 +40,15 @@
  *     through the normal epilogue (never a longjmp); registers are stored to st->reg.
  *
  * Code layout: prologue/epilogue and the shared trampolines, then the main code (one block
- * per instruction), then the cold stubs.  Two passes: the first (writes nothing) records each
- * instruction's offset in a table at the end of the caller's buffer and the sizes; the
- * second writes the same bytes with every displacement known.
+ * per instruction, or per fused idiom: vm/jit_peephole.h), then the cold stubs.  Two
+ * passes: the first (writes nothing) records each instruction's offset in a table at the
+ * end of the caller's buffer (next to a table of jump targets and loop latches) and the
+ * sizes; the second writes the same bytes with every displacement known.
  */
 #include <stddef.h>
 #include <string.h>
 #include "vm/jit_emit.h"
+#include "vm/jit_peephole.h"
 #include "vm/vm_internal.h"
 
 /* eBPF register -> x86 register. */
@@ -49,7 +57,7 @@ static const uint8_t R[11] = {RAX, RDI, RSI, RDX, RCX, R8, RBX, R13, R14, R15, R
 enum {
     REG_ST = R12,     /* vm_state * */
     REG_TICKS = R9,   /* poll countdown, 32-bit */
-    REG_NEGLO = R10,  /* -st->mem_lo; also a trampoline argument in cold paths */
+    REG_NEGRW = R10,  /* -st->rw_lo; also a trampoline argument in cold paths */
     REG_TMP = R11,    /* scratch; trampoline argument and result */
 };
 
@@ -84,6 +92,7 @@ typedef struct jit {
     uint32_t err_pc;
     size_t tramp[T_COUNT];
     size_t exit_path, err_exit;
+    int32_t ro;           /* rw_lo - mem_lo, fixed by the file's segment sizes */
 } jit;
 
 static void jit_fail(jit *j, vm_err e, uint32_t pc)
@@ -167,17 +176,29 @@ static void emit_prologue(jit *j)
     x_rm(b, X_W, 0x8b, RAX, REG_ST, ST_OFF(stack_top));
     x_alu_ri(b, true, ALU_SUB, RAX, VM_MAX_CALL_DEPTH * VM_FRAME_SIZE);
     x_rm(b, X_W, 0x89, RAX, REG_ST, ST_OFF(jit_min_fp));
-    x_rm(b, X_W, 0x8b, REG_NEGLO, REG_ST, ST_OFF(mem_lo));
-    x_rr(b, X_W, 0xf7, 3, REG_NEGLO); /* neg */
-    x_rm(b, X_W, 0x89, REG_NEGLO, REG_ST, ST_OFF(jit_neg_lo));
+    x_rm(b, X_W, 0x8b, REG_NEGRW, REG_ST, ST_OFF(rw_lo));
+    x_rr(b, X_W, 0xf7, 3, REG_NEGRW); /* neg */
+    x_rm(b, X_W, 0x89, REG_NEGRW, REG_ST, ST_OFF(jit_neg_rw));
     x_rm(b, 0, 0x8b, REG_TICKS, REG_ST, ST_OFF(ticks));
     for (int r = 0; r <= 10; r++)
         x_rm(b, X_W, 0x8b, R[r], REG_ST, ST_OFF(reg) + 8 * r);
+    /* The layout constant baked into load checks must hold for this arena. */
+    x_rm(b, X_W, 0x8b, REG_TMP, REG_ST, ST_OFF(rw_lo));
+    x_alu_rmem(b, true, ALU_SUB, REG_TMP, REG_ST, ST_OFF(mem_lo));
+    x_alu_ri(b, true, ALU_CMP, REG_TMP, j->ro);
+    size_t bad_layout = x_jcc32(b, CC_NE, 0);
     /* rsp is now 8 mod 16, so inside program code (after the call) it is 0 mod 16. */
     x_rm(b, X_W, 0x89, RSP, REG_ST, ST_OFF(jit_saved_sp));
     x_call32(b, insn_ofs(j, j->p->entry));
 
     j->exit_path = jb_pos(b);
+    jb_patch32(b, bad_layout, cold_enter(j));
+    x_rm(b, 0, 0xc7, 0, REG_ST, ST_OFF(err));
+    emit4(b, VM_E_JIT);
+    x_rm(b, 0, 0xc7, 0, REG_ST, ST_OFF(fault.err));
+    emit4(b, VM_E_JIT);
+    x_jmp32(b, j->exit_path);
+    cold_leave(j);
     for (int r = 0; r <= 10; r++)
         x_rm(b, X_W, 0x89, R[r], REG_ST, ST_OFF(reg) + 8 * r);
     x_rm(b, 0, 0x89, REG_TICKS, REG_ST, ST_OFF(ticks));
@@ -204,16 +225,16 @@ static void emit_tramp(jit *j, enum tramp t)
     x_mov_rr(b, true, RDI, REG_ST);
     if (t == T_MEM) {
         x_mov_rr(b, true, RSI, REG_TMP);             /* addr */
-        x_mov_rr(b, false, RDX, REG_NEGLO);
+        x_mov_rr(b, false, RDX, REG_NEGRW);
         x_alu_ri(b, false, ALU_AND, RDX, 0xf);       /* size */
-        x_mov_rr(b, false, RCX, REG_NEGLO);
+        x_mov_rr(b, false, RCX, REG_NEGRW);
         x_shift_ri(b, false, SH_SHR, RCX, 4);
         x_alu_ri(b, false, ALU_AND, RCX, 0xf);       /* access */
-        x_mov_rr(b, false, R8, REG_NEGLO);
+        x_mov_rr(b, false, R8, REG_NEGRW);
         x_shift_ri(b, false, SH_SHR, R8, 8);         /* pc */
     } else {
         x_rm(b, 0, 0x89, REG_TICKS, REG_ST, ST_OFF(ticks));
-        x_mov_rr(b, false, RSI, REG_NEGLO);          /* pc */
+        x_mov_rr(b, false, RSI, REG_NEGRW);          /* pc */
         x_mov_rr(b, true, RDX, REG_TMP);             /* callx id */
     }
     x_rm(b, X_W, 0x8b, RAX, REG_ST, ST_OFF(jit_rt));
@@ -223,7 +244,7 @@ static void emit_tramp(jit *j, enum tramp t)
         x_pop(b, volatile_regs[i]);
     if (t != T_MEM)
         x_rm(b, 0, 0x8b, REG_TICKS, REG_ST, ST_OFF(ticks));
-    x_rm(b, X_W, 0x8b, REG_NEGLO, REG_ST, ST_OFF(jit_neg_lo));
+    x_rm(b, X_W, 0x8b, REG_NEGRW, REG_ST, ST_OFF(jit_neg_rw));
     x_ret(b);
 }
 
@@ -232,7 +253,7 @@ static void emit_tramp(jit *j, enum tramp t)
 static void emit_stub_call(jit *j, enum tramp t, uint32_t arg, bool may_continue, size_t back)
 {
     jit_buf *b = &j->b;
-    x_rr(b, 0, 0xc7, 0, REG_NEGLO); /* mov r10d, imm32 (fixed size) */
+    x_rr(b, 0, 0xc7, 0, REG_NEGRW); /* mov r10d, imm32 (fixed size) */
     emit4(b, arg);
     x_call32(b, j->tramp[t]);
     if (may_continue) {
@@ -292,12 +313,8 @@ static void emit_mem_check(jit *j, uint32_t pc, uint8_t base, int16_t off, unsig
     if (base == 10 && j->elide_stack && off >= -VM_FRAME_SIZE && off + (int)size <= 0)
         return;
     int xb = R[base];
-    if (access == VM_READ) {
-        x_rm_idx(b, X_W, 0x8d, REG_TMP, xb, REG_NEGLO, 0, off); /* lea: addr - mem_lo */
-    } else {
-        x_lea(b, REG_TMP, xb, off);
-        x_alu_rmem(b, true, ALU_SUB, REG_TMP, REG_ST, ST_OFF(rw_lo));
-    }
+    /* lea r11, [base + r10 + off (+ ro)] = addr - rw_lo (stores) or addr - mem_lo (loads) */
+    x_rm_idx(b, X_W, 0x8d, REG_TMP, xb, REG_NEGRW, 0, off + (access == VM_READ ? j->ro : 0));
     x_alu_rmem(b, true, ALU_CMP, REG_TMP, REG_ST,
                (access == VM_READ ? ST_OFF(jit_lim_r) : ST_OFF(jit_lim_w)) +
                    8 * log2_size(size));
@@ -542,11 +559,11 @@ static void emit_mem(jit *j, uint32_t pc, vm_insn i)
         enum x86_alu op = (i.imm & ~BPF_FETCH) == BPF_OR ? ALU_OR
                         : (i.imm & ~BPF_FETCH) == BPF_AND ? ALU_AND : ALU_XOR;
         x_load(b, size, false, REG_TMP, base, i.off);
-        x_mov_rr(b, true, REG_NEGLO, REG_TMP);
-        x_alu_rr(b, is64, op, REG_NEGLO, s);
-        x_store(b, size, base, i.off, REG_NEGLO);
+        x_mov_rr(b, true, REG_NEGRW, REG_TMP);
+        x_alu_rr(b, is64, op, REG_NEGRW, s);
+        x_store(b, size, base, i.off, REG_NEGRW);
         x_mov_rr(b, true, s, REG_TMP);
-        x_rm(b, X_W, 0x8b, REG_NEGLO, REG_ST, ST_OFF(jit_neg_lo));
+        x_rm(b, X_W, 0x8b, REG_NEGRW, REG_ST, ST_OFF(jit_neg_rw));
         break;
     }
     default:
@@ -584,6 +601,8 @@ static void emit_goto(jit *j, uint32_t pc, uint32_t target)
     x_jmp32(&j->b, insn_ofs(j, target));
 }
 
+static void emit_branch(jit *j, uint32_t pc, enum x86_cc cc, uint32_t target);
+
 static void emit_jcc(jit *j, uint32_t pc, vm_insn i, int flags_reg)
 {
     jit_buf *b = &j->b;
@@ -601,8 +620,13 @@ static void emit_jcc(jit *j, uint32_t pc, vm_insn i, int flags_reg)
         x_test_rr(b, is64, d, d); /* same flags as cmp d, 0 */
     else
         x_alu_ri(b, is64, ALU_CMP, d, i.imm);
-    uint32_t target = (uint32_t)((int64_t)pc + i.off + 1);
-    enum x86_cc cc = jmp_cc(op);
+    emit_branch(j, pc, jmp_cc(op), (uint32_t)((int64_t)pc + i.off + 1));
+}
+
+/* The branch part of a conditional jump at pc, flags already set. */
+static void emit_branch(jit *j, uint32_t pc, enum x86_cc cc, uint32_t target)
+{
+    jit_buf *b = &j->b;
     if (target > pc) {
         x_jcc32(b, cc, insn_ofs(j, target));
         return;
@@ -617,12 +641,13 @@ static void emit_jcc(jit *j, uint32_t pc, vm_insn i, int flags_reg)
     jb_patch8(b, skip, jb_pos(b));
 }
 
-/* After a call into a helper: reload r9/r10, stop if the helper halted the program. */
+/* After a call into a helper: reload r9/r10, stop if the helper halted the program, and
+ * if a stop was requested meanwhile let the next poll call vm_poll (countdown = 1). */
 static void emit_after_helper(jit *j, uint32_t pc)
 {
     jit_buf *b = &j->b;
     x_rm(b, 0, 0x8b, REG_TICKS, REG_ST, ST_OFF(ticks));
-    x_rm(b, X_W, 0x8b, REG_NEGLO, REG_ST, ST_OFF(jit_neg_lo));
+    x_rm(b, X_W, 0x8b, REG_NEGRW, REG_ST, ST_OFF(jit_neg_rw));
     x_cmp_mem_i8(b, false, REG_ST, ST_OFF(halt), 0);
     size_t f = x_jcc32(b, CC_NE, 0);
     x_cmp_mem_i8(b, false, REG_ST, ST_OFF(stop), 0);
@@ -684,93 +709,44 @@ static void emit_call(jit *j, uint32_t pc, vm_insn i)
     emit_after_helper(j, pc);
 }
 
-/* ---- peephole: rotates ---- */
+/* ---- peepholes (matching in vm/jit_peephole.h) ---- */
 
 static bool is_target(const jit *j, uint32_t pc)
 {
     return !j->latch || (tab_get(j->latch, pc) & TARGET_MARK);
 }
 
-/* Does the straight-line code after pc certainly overwrite eBPF register r before reading
- * it?  Conservative: any jump, call, exit or jump target ends the search with "no". */
-static bool dead_after(const jit *j, uint32_t pc, uint8_t r)
+/* The fused instructions after the first must not be entered from elsewhere. */
+static bool straight(const jit *j, uint32_t pc, uint32_t n)
 {
-    const vm_program *p = j->p;
-    for (uint32_t k = pc + 1; k < p->n_insns && k < pc + 24; k++) {
-        if (is_target(j, k))
+    if (!j->latch || pc + n > j->p->n_insns)
+        return false;
+    for (uint32_t k = 1; k < n; k++)
+        if (is_target(j, pc + k))
             return false;
-        vm_insn i = vm_insn_decode(p->insns[k]);
-        uint8_t cls = BPF_CLASS(i.code), op = BPF_OP(i.code);
-        bool x = BPF_SRC(i.code) == BPF_X;
-        switch (cls) {
-        case BPF_ALU: case BPF_ALU64:
-            if ((x && op != BPF_END && op != BPF_NEG && i.src == r) ||
-                (i.dst == r && op != BPF_MOV))
-                return false;
-            if (i.dst == r)
-                return true;
-            break;
-        case BPF_LD:
-            if (i.dst == r)
-                return true;
-            k++;
-            break;
-        case BPF_LDX:
-            if (i.src == r)
-                return false;
-            if (i.dst == r)
-                return true;
-            break;
-        case BPF_ST:
-            if (i.dst == r)
-                return false;
-            break;
-        case BPF_STX:
-            if (i.dst == r || i.src == r || (BPF_MODE(i.code) == BPF_ATOMIC && r == 0))
-                return false;
-            if (BPF_MODE(i.code) == BPF_ATOMIC) /* may write src / r0: stop here */
-                return false;
-            break;
-        default:
-            return false;
-        }
-    }
-    return false;
+    return true;
 }
 
-/* mov A, X; rsh A, n; mov B, X; lsh B, w-n; or B, A  (clang's rotate, A dead after it)
- *   -> mov B, X; ror B, n.  Returns the instructions consumed (0: no match). */
-static uint32_t try_rotate(jit *j, uint32_t pc)
+/* Emits a fused group at pc; returns the instructions it covers (0: none matched). */
+static uint32_t try_fuse(jit *j, uint32_t pc)
 {
-    const vm_program *p = j->p;
-    if (pc + 5 > p->n_insns)
-        return 0;
-    vm_insn i[5];
-    for (int k = 0; k < 5; k++) {
-        i[k] = vm_insn_decode(p->insns[pc + k]);
-        if (k && is_target(j, pc + k))
-            return 0;
+    peep_rotate rot;
+    peep_test tst;
+    if (straight(j, pc, PEEP_ROTATE_LEN) && peep_match_rotate(j->p, pc, &rot)) {
+        x_mov_rr(&j->b, rot.is64, R[rot.dst], R[rot.src]);
+        x_shift_ri(&j->b, rot.is64, SH_ROR, R[rot.dst], rot.n);
+        for (uint32_t k = 1; k < PEEP_ROTATE_LEN; k++)
+            set_insn_ofs(j, pc + k, j->b.main_pos);
+        return PEEP_ROTATE_LEN;
     }
-    uint8_t cls = BPF_CLASS(i[0].code);
-    if (cls != BPF_ALU && cls != BPF_ALU64)
-        return 0;
-    bool is64 = cls == BPF_ALU64;
-    int w = is64 ? 64 : 32;
-    uint8_t A = i[0].dst, X = i[0].src, B = i[2].dst;
-    int n = i[1].imm;
-    if (i[0].code != (cls | BPF_MOV | BPF_X) || i[0].off ||
-        i[1].code != (cls | BPF_RSH | BPF_K) || i[1].dst != A ||
-        i[2].code != (cls | BPF_MOV | BPF_X) || i[2].off || i[2].src != X ||
-        i[3].code != (cls | BPF_LSH | BPF_K) || i[3].dst != B ||
-        i[4].code != (cls | BPF_OR | BPF_X) || i[4].dst != B || i[4].src != A)
-        return 0;
-    if (A == B || A == X || B == X || n <= 0 || n >= w || i[3].imm != w - n)
-        return 0;
-    if (!dead_after(j, pc + 4, A))
-        return 0;
-    x_mov_rr(&j->b, is64, R[B], R[X]);
-    x_shift_ri(&j->b, is64, SH_ROR, R[B], (uint8_t)n);
-    return 5;
+    if (straight(j, pc, PEEP_TEST_LEN) && peep_match_test(j->p, pc, &tst)) {
+        x_test_ri(&j->b, tst.wide, R[tst.src], tst.imm);
+        for (uint32_t k = 1; k < PEEP_TEST_LEN; k++)
+            set_insn_ofs(j, pc + k, j->b.main_pos);
+        emit_branch(j, pc + PEEP_TEST_LEN - 1, tst.jump_if_zero ? CC_E : CC_NE, tst.target);
+        return PEEP_TEST_LEN;
+    }
+    return 0;
 }
 
 static void translate_insn(jit *j, uint32_t pc, vm_insn i, int flags_reg)
@@ -822,10 +798,8 @@ static void translate(jit *j, size_t cold_start)
         bool target = j->latch && (tab_get(j->latch, pc) & TARGET_MARK);
         int flags_reg = target ? -1 : j->flags_reg; /* flags are known only on fall-through */
         j->flags_reg = -1;
-        uint32_t fused = j->latch ? try_rotate(j, pc) : 0;
+        uint32_t fused = try_fuse(j, pc);
         if (fused) {
-            for (uint32_t k = 1; k < fused; k++)
-                set_insn_ofs(j, pc + k, j->b.main_pos);
             pc += fused - 1;
             continue;
         }
@@ -844,6 +818,9 @@ static void jit_init(jit *j, const vm_program *p)
     j->flags_reg = -1;
     /* The stack is the last RW segment and holds VM_MAX_CALL_DEPTH + 1 frames (loader). */
     uint64_t sb = p->seg_base[VM_SEG_STACK], ss = p->seg_size[VM_SEG_STACK];
+    if (p->rw_lo - p->mem_lo > INT32_MAX - 65536) /* the loader's limits make this impossible */
+        j->err = VM_E_JIT;
+    j->ro = (int32_t)(p->rw_lo - p->mem_lo);
     j->elide_stack = sb >= p->rw_lo && ss >= VM_STACK_SIZE && sb + ss <= p->mem_hi &&
                      sb + ss > sb;
 }
@@ -869,8 +846,8 @@ static int64_t backward_target(vm_insn i, uint32_t pc)
     return t <= pc ? t : -1;
 }
 
-/* Marks every jump/call target, and each backward-jump target with its latch: the last
- * backward jump to it. */
+/* Marks every jump/call target, and each backward-jump target with its latch: the first
+ * backward jump to it, which closes the innermost loop starting there. */
 static void find_latches(jit *j)
 {
     const vm_program *p = j->p;
@@ -884,7 +861,7 @@ static void find_latches(jit *j)
             t = (int64_t)pc + 1 + (i.code == OP_JA32 ? i.imm : i.off);
         if (t >= 0 && t < p->n_insns) {
             uint32_t v = tab_get(j->latch, (uint32_t)t) | TARGET_MARK;
-            if (t <= pc && i.code != OP_CALL)
+            if (t <= pc && i.code != OP_CALL && v == TARGET_MARK) /* the first: innermost */
                 v = TARGET_MARK | (pc + 1);
             tab_set(j->latch, (uint32_t)t, v);
         }

@@ -36,7 +36,8 @@ $(BUILD)/tests/vm_unit: $(BUILD)/host/tests/vm/test_vm.o $(BUILD)/host/vm/host/n
 UNIT_TESTS += $(BUILD)/tests/vm_unit
 
 # Differential test of programs/ (native vs .nda); the script itself is the test executable.
-$(BUILD)/tests/vm_programs: tests/vm/test_programs.sh $(NDA_TOOL) $(PROGRAM_NDAS) $(PROGRAM_NATIVE)
+$(BUILD)/tests/vm_programs: tests/vm/test_programs.sh $(NDA_TOOL) $(PROGRAM_NDAS) $(PROGRAM_NATIVE) \
+                          $(BENCH_NDAS) $(BENCH_NATIVE)
 	@mkdir -p $(dir $@)
 	printf '#!/bin/sh\nexec %s %s\n' "$(abspath $<)" "$(abspath $(BUILD))" > $@
 	chmod +x $@

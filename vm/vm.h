@@ -27,7 +27,10 @@
  *     access is allowed, else records the fault (VM_E_MEM) in st and returns 0: the engine
  *     must then stop at once, without performing the access.  Bounds are read from the
  *     vm_state at run time (never baked into code) so JIT code can be cached by SHA-256 and
- *     reused with a fresh arena.  Relocated lddw: see vm_program.reloc_seg/addend.
+ *     reused with a fresh arena.  Relocated lddw: see vm_program.reloc_seg/addend.  (The JIT
+ *     may bake layout distances fixed by the file's sizes, e.g. rw_lo - mem_lo, provided
+ *     its prologue checks them against the state; slow paths are reached through
+ *     st->jit_rt, so compiled code contains no host address at all.)
  * Calls.  Helper call (src=0, imm=id): r0 = fn(r1, r2, r3, r4, r5, st) by the host's normal
  *   (SysV x86-64) ABI, fn = prog->helper[id] (the verifier guarantees non-NULL).  r1-r5 are
  *   undefined after the call (the interpreter keeps them, a JIT may not; differential tests
@@ -39,12 +42,19 @@
  *   Local call (src=1): target = pc + imm + 1.  Before the call: if st->depth + 1 >
  *   VM_MAX_CALL_DEPTH -> vm_fault_depth(st, pc) and stop (VM_E_CALL_DEPTH).  Otherwise r6-r9
  *   and r10 are saved, r10 -= VM_FRAME_SIZE, depth++; `exit` in a callee restores them.
- *   The stack region holds VM_MAX_CALL_DEPTH+1 frames, so r10 never leaves it.
- * Time and Ctrl-C.  At every backward jump (a jump whose target <= pc) and at every local
- *   call the engine does: if (st->stop | --st->ticks == 0) -> vm_poll(st, pc); vm_poll returns
- *   1 to continue (it refills ticks) or 0 to stop (VM_E_TIMEOUT / VM_E_INTERRUPTED recorded).
- *   st->stop is volatile and set asynchronously by vm_request_stop() (signal / interrupt).
- *   ticks is uint32_t; vm_poll reads the clock at most every VM_TICKS polls.
+ *   The stack region holds VM_MAX_CALL_DEPTH+1 frames, so r10 never leaves it.  (The JIT
+ *   saves frames on the native stack, out of the program's reach, and derives the depth
+ *   from r10 = stack_top - depth * VM_FRAME_SIZE; st->depth is the interpreter's.)
+ * Time and Ctrl-C.  At every taken backward jump (a jump whose target <= pc) and at every
+ *   local call the engine does: if (st->stop | --st->ticks == 0) -> vm_poll(st, pc); vm_poll
+ *   returns 1 to continue (it refills ticks) or 0 to stop (VM_E_TIMEOUT / VM_E_INTERRUPTED
+ *   recorded).  st->stop is volatile and set asynchronously by vm_request_stop() (signal /
+ *   interrupt).  ticks is uint32_t; vm_poll reads the clock at most every VM_TICKS polls.
+ *   The JIT keeps the countdown in a register (a poll costs one dec/jz) and reads st->stop
+ *   in vm_poll when the countdown expires, and right after every helper call, where a set
+ *   flag expires the countdown.  So a stop raised synchronously (by a helper) stops both
+ *   engines at the same poll point; one raised asynchronously stops the JIT within VM_TICKS
+ *   polls - the same granularity as the time limit in both engines.
  * Division.  x/0 = 0, x%0 = x (32-bit forms on the low halves), INT_MIN/-1 = INT_MIN,
  *   INT_MIN%-1 = 0, never a fault.  Shift counts are masked (& 63 or & 31).
  * Results.  The engine ends with st->reg[0] = r0 and returns; the error is in st->err
@@ -232,10 +242,12 @@ vm_err vm_run(vm_program *p, const vm_run_opts *opts, vm_result *res);
 uint64_t vm_program_heap(const vm_program *p, uint64_t *size);
 
 /* ---- JIT (vm/jit_x86_64.c; weak stubs return VM_E_NO_JIT when it is not linked) ---- */
-/* Translates into buf (plain RW memory).  *out_len = bytes used. */
+/* Translates into buf (plain RW memory).  *out_len = bytes of code; only those need to be
+ * kept and mapped (the rest of buf is scratch during compilation, zeroed afterwards).  The
+ * code contains no address of p's arena: it may run any later load of the same file. */
 vm_err vm_jit_compile(const vm_program *p, uint8_t *buf, size_t cap, size_t *out_len,
                       vm_fault *fault);
-/* Upper bound of code size for p (to size buf). */
+/* Bytes of buf vm_jit_compile needs for p (code plus scratch); 0 if p is unusable. */
 size_t vm_jit_size_bound(const vm_program *p);
 /* exec = the same bytes, now mapped read+execute by the embedder. */
 void vm_jit_attach(vm_program *p, const void *exec);

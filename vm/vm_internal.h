@@ -142,7 +142,7 @@ struct vm_state {
     uint64_t jit_lim_w[4];     /* mem_hi - rw_lo - size: the same for stores */
     uint64_t jit_min_fp;       /* stack_top - VM_MAX_CALL_DEPTH * VM_FRAME_SIZE: a local call
                                 * with r10 <= this would exceed the depth limit */
-    uint64_t jit_neg_lo;       /* -mem_lo, so one lea gives addr - mem_lo */
+    uint64_t jit_neg_rw;       /* -rw_lo, so one lea gives addr - rw_lo */
     const struct vm_jit_rt *jit_rt; /* slow paths for JIT code (set by vm_run) */
     uint64_t reg[11];          /* registers: initial r1..r5 in, r0 out */
     uint64_t seg_base[VM_SEG_COUNT];

@@ -35,7 +35,12 @@ static const char usage[] =
     "  truncate PATH SIZE      set a file's size (growing fills zeros)\n"
     "  df                      size and free space\n"
     "  fsck [--repair]         check (and repair) the volume; exit 1 if problems found\n"
-    "  info                    boot-sector geometry and cache statistics\n";
+    "  info                    boot-sector geometry and cache statistics\n"
+    "  sitemap [--save] [-l]   SHA-256 Merkle root of the volume (docs/SITEMAP.md); --save\n"
+    "                          stores it in /SITEMAP.BIN, -l lists every file and directory\n"
+    "  verify                  compare with /SITEMAP.BIN: exit 0 same, 1 changed, 3 cannot\n";
+
+int fatimg_sitemap(struct fat_volume *vol, const char *cmd, int nargs, char **args);
 
 static struct fat_volume vol;
 static const char *prog = "fatimg";
@@ -234,12 +239,18 @@ int main(int argc, char **argv)
     const char *image = argv[i++], *cmd = argv[i++];
     char **args = argv + i;
     int nargs = argc - i;
-    static const char *const readonly_cmds[] = { "ls", "cat", "get", "df", "info", NULL };
+    static const char *const readonly_cmds[] = { "ls", "cat", "get", "df", "info", "verify",
+                                                 NULL };
     bool writes = true;
     for (int k = 0; readonly_cmds[k]; k++)
         if (!strcmp(cmd, readonly_cmds[k])) writes = false;
     if (!strcmp(cmd, "fsck"))
         writes = nargs > 0 && !strcmp(args[0], "--repair");
+    if (!strcmp(cmd, "sitemap")) {
+        writes = false;
+        for (int k = 0; k < nargs; k++)
+            if (!strcmp(args[k], "--save")) writes = true;
+    }
     ro = ro || !writes;
 
     struct blk_file bf;
@@ -340,6 +351,9 @@ int main(int argc, char **argv)
                vol.root_cluster, vol.data_start, (unsigned long long)vol.vol_sectors,
                (unsigned long long)part_lba, bf.dev.sector_size, vol.cache.nbufs,
                (unsigned long long)vol.cache.hits, (unsigned long long)vol.cache.misses);
+    } else if (!strcmp(cmd, "sitemap") || !strcmp(cmd, "verify")) {
+        if ((rc = fatimg_sitemap(&vol, cmd, nargs, args)) == 2)
+            fputs(usage, stderr);
     } else {
         fputs(usage, stderr);
         rc = 2;

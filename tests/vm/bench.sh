@@ -1,7 +1,7 @@
 #!/bin/bash
 # tests/vm/bench.sh: CPU-bound NDA programs natively (clang -O2), under the JIT (when built)
 # and under the interpreter, sandbox checks on; prints times and ratios to native.
-# Set BENCH_QUICK=1 for smaller inputs.
+# Set BENCH_QUICK=1 for smaller inputs, BENCH_RUNS=N for the best of N runs (default 3).
 B=${BUILD:-build}
 NDA=$B/nda
 q=${BENCH_QUICK:-0}
@@ -11,7 +11,17 @@ else
   cases=("fibonacci 0 32" "sieve 10000000" "matmul 256" "sha256sum --bench 16" "crc32 16" "collatz 1000000" "neural_n 2000")
 fi
 jit=0; $NDA run $B/programs/hello.nda --jit >/dev/null 2>&1 && jit=1
-t() { local s=$(date +%s%N); "$@" >/dev/null 2>&1; local rc=$?; local e=$(date +%s%N); [ $rc -ge 100 ] && { echo -1; return; }; echo $(( (e - s) / 1000 )); }
+# Best of BENCH_RUNS (default 3) wall-clock runs, in microseconds: the machine is shared.
+runs=${BENCH_RUNS:-3}
+t() {
+  local best=-1 k s e rc
+  for ((k = 0; k < runs; k++)); do
+    s=$(date +%s%N); "$@" >/dev/null 2>&1; rc=$?; e=$(date +%s%N)
+    [ $rc -ge 100 ] && { echo -1; return; }
+    e=$(( (e - s) / 1000 )); { [ $best -lt 0 ] || [ $e -lt $best ]; } && best=$e
+  done
+  echo $best
+}
 printf '%-24s %10s %10s %7s %10s %7s\n' benchmark native_ms jit_ms jit/x interp_ms int/x
 lj=0; li=0; n=0
 for c in "${cases[@]}"; do
@@ -29,4 +39,5 @@ done
 printf 'geometric mean ratio to native: jit %s, interpreter %s\n' \
   "$([ $jit = 1 ] && awk -v s=$lj -v n=$n 'BEGIN{printf "%.2f", exp(s/n)}' || echo n/a)" \
   "$(awk -v s=$li -v n=$n 'BEGIN{printf "%.2f", exp(s/n)}')"
-echo "(times include process start and program load; the time-limit poll is always on)"
+echo "(best of $runs runs; times include process start, program load and JIT compile; the"
+echo " time-limit poll and all sandbox checks are always on)"

@@ -18,6 +18,10 @@ cases=(
   "sha256sum $tmp/in.txt $B/programs/hello.nda"
   "sha256sum --bench 1"
   "cat $tmp/in.txt"
+  "matmul 48"
+  "crc32 1"
+  "collatz 20000"
+  "fibonacci 0 20"
 )
 for c in "${cases[@]}"; do
   set -- $c; p=$1; shift

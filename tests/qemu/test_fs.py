@@ -1,0 +1,316 @@
+#!/usr/bin/env python3
+"""The FAT volume inside the OS, checked against the standard tools on the host.
+
+Three boots, each on copies of images this script makes with mkfs.fat/mtools/sgdisk/sfdisk:
+  1. a bare FAT32 volume: files put there by mtools (long, non-ASCII, deep, empty, exact
+     cluster multiples, a few MiB) read back byte-exact in the OS (sha256sum); the OS then
+     writes (write, echo >>, redirection, cp, mv, rm, mkdir, rmdir, long and non-ASCII
+     names, a multi-MiB file grown by >>), and after poweroff mtools reads exactly that
+     and fsck.fat -n finds the volume clean; error messages; tab completion.
+  2. a GPT disk (FAT16 in partition 2) and an MBR disk (FAT12 in partition 1) on two NVMe
+     controllers: the GPT one mounts at boot, umount/mount switch to the MBR one.
+  3. a volume whose second FAT copy was damaged with dd: fsck finds it, fsck --repair
+     mends it, fsck.fat -n agrees after poweroff; mount -r / -c options."""
+
+import hashlib
+import os
+import random
+import re
+import shutil
+import subprocess
+import tempfile
+
+from qtest import check, check_in, run, vmachine
+
+Machine = vmachine.Machine
+ENV = dict(os.environ, LANG="C.UTF-8", LC_ALL="C.UTF-8", MTOOLS_SKIP_CHECK="1")
+TMP = tempfile.mkdtemp(prefix="test-fs-")
+
+
+def sh(*args, inp=None):
+    r = subprocess.run(list(args), input=inp, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       env=ENV)
+    if r.returncode:
+        raise RuntimeError("%s: %s" % (" ".join(args), r.stdout.decode(errors="replace")[-500:]))
+    return r.stdout
+
+
+def mk_volume(path, mib, fat, spc=1, label="TESTVOL"):
+    with open(path, "wb") as f:
+        f.truncate(mib << 20)
+    sh("mkfs.fat", "-F", str(fat), "-s", str(spc), "-n", label, path)
+
+
+def fsck_clean(img, name):
+    r = subprocess.run(["fsck.fat", "-n", img], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    check(r.returncode == 0, name, r.stdout.decode(errors="replace")[-800:])
+
+
+def mread(img, path):
+    """A file's bytes as mtools reads them (None if mtools cannot)."""
+    out = os.path.join(TMP, "mread.out")
+    if os.path.exists(out):
+        os.unlink(out)
+    r = subprocess.run(["mcopy", "-n", "-i", img, "::" + path, out], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, env=ENV)
+    if r.returncode:
+        return None
+    with open(out, "rb") as f:
+        return f.read()
+
+
+def sha(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def os_sha(m, path):
+    out = m.cmd('sha256sum "%s"' % path, timeout=120)
+    mm = re.match(r"([0-9a-f]{64})  ", out)
+    return mm.group(1) if mm else out.strip()
+
+
+def nvme(img, idx, boot=False):
+    return ["-drive", "if=none,id=nvm%d,format=raw,file=%s" % (idx, img),
+            "-device", "nvme,serial=VELOCITY%d,drive=nvm%d%s" % (idx, idx, ",bootindex=1" if boot else "")]
+
+
+# ---- boot 1: bare FAT32, both directions ---------------------------------------------------
+
+def populate(img):
+    """mtools fills the volume; returns {path: bytes} of every file it holds."""
+    rnd = random.Random(5)
+    src = os.path.join(TMP, "src")
+    files = {
+        "/empty.txt": b"",
+        "/one cluster.bin": bytes(rnd.getrandbits(8) for _ in range(512)),
+        "/Docs/report-2023.txt": b"twenty twenty-three\n",
+        "/Docs/report-2024.txt": b"twenty twenty-four\n",
+        "/Docs/A name that is much longer than eight point three.text": b"long name\n",
+        "/café.txt": b"cafe\n",
+        "/Ünïcödé dir/файл данных.txt": "grüße\n".encode(),
+        "/deep/a/b/c/d/e/f/g/leaf.TXT": b"deep\n",
+        "/big.bin": rnd.randbytes(3 * 1024 * 1024 + 123),
+    }
+    for p, data in files.items():
+        full = src + p
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, "wb") as f:
+            f.write(data)
+    sh("mcopy", "-s", "-i", img, *[os.path.join(src, n) for n in sorted(os.listdir(src))], "::/")
+    return files
+
+
+def test_bare_fat32_both_ways():
+    img = os.path.join(TMP, "bare.img")
+    mk_volume(img, 64, 32)
+    files = populate(img)
+    fsck_clean(img, "image made by mtools is clean")
+    with Machine(disk=img) as m:
+        boot = m.wait_prompt()
+        check(re.search(r'fs: mounted nvme0n1 at /: FAT32 "TESTVOL"', boot) is not None,
+              "mounted at boot with one log line", boot[-1500:])
+
+        # mtools -> OS
+        bad = [p for p, d in files.items() if os_sha(m, p) != sha(d)]
+        check(not bad, "files written by mtools read byte-exact in the OS (sha256sum)", bad)
+        out = m.cmd("ls /")
+        for name in ("empty.txt", "café.txt", "Ünïcödé dir/", "deep/", "Docs/", "big.bin"):
+            check_in(name, out, "ls / shows %s" % name)
+        out = m.cmd("ls -l /Docs")
+        check(re.search(r"^-{4}a\s+10 \d{4}-\d\d-\d\d \d\d:\d\d \S+\s+A name that is much longer "
+                        r"than eight point three.text$", out, re.M) is not None,
+              "ls -l: attributes, size, time, 8.3 alias, long name", out)
+        check_in("cafe", m.cmd("cat /CAFÉ.TXT"), "case-insensitive lookup of a non-ASCII name")
+        check_in("deep", m.cmd("cat /DEEP/A/b/C/d/E/f/G/LEAF.txt"), "deep path, any case")
+        out = m.cmd("hexdump -n 20 /Docs/report-2023.txt")
+        check_in("00000000  74 77 65 6e 74 79 20 74  77 65 6e 74 79 2d 74 68  |twenty twenty-th|",
+                 out, "hexdump -C layout")
+
+        # cwd and the prompt
+        m.cmd('cd "/ünïcödé DIR"')
+        out = m.cmd("pwd")
+        check(out.strip() == "/Ünïcödé dir", "cd canonicalises the case; pwd", out)
+        m.send("cd ..\r")
+        check_in("velocity:/$ ", m.wait_prompt(), "prompt shows the current directory")
+        m.cmd("cd /Docs")
+        check_in("grüße", m.cmd("cat ../Ünïcödé\\ dir/файл\\ данных.txt"), "relative path with ..")
+
+        # OS -> mtools
+        m.cmd("mkdir /made")
+        m.cmd("cd /made")
+        m.cmd("write hello.txt Hello from the OS")
+        m.cmd("echo second line >> hello.txt")
+        m.cmd("write 'A long file name, with spaces.txt' long")
+        m.cmd("write /made/naïve-Ελληνικά.txt unicode")
+        m.cmd("ls -l / > listing.txt")
+        listing = m.cmd("ls -l /")
+        m.cmd("cp /big.bin copy.bin")
+        m.cmd("cp /big.bin grow.bin")
+        m.cmd("cat /big.bin >> grow.bin")
+        m.cmd("mkdir sub")
+        m.cmd("cp hello.txt sub")
+        m.cmd("mv sub/hello.txt sub/moved.txt")
+        m.cmd("mkdir gone")
+        m.cmd("write gone/x x")
+        m.cmd("rm gone/x")
+        m.cmd("rmdir gone")
+        m.cmd('mv "/one cluster.bin" /made')
+        m.cmd("rm /empty.txt")
+        out = m.cmd("fsck")
+        check_in("volume clean", out, "fsck in the OS: clean after the writes")
+
+        # errors: one clear line each
+        for cmd, want in (("cat /nosuch", "cat: /nosuch: no such file or directory"),
+                          ("cd /big.bin", "cd: /big.bin: not a directory"),
+                          ("rmdir /made", "rmdir: /made: directory not empty"),
+                          ("mkdir /made", "mkdir: /made: "),
+                          ("cat /made", "cat: /made: is a directory"),
+                          ("ls /nosuch/x", "ls: /nosuch/x: no such file or directory"),
+                          ("rm /nosuch", "rm: /nosuch: no such file or directory"),
+                          ("mv /made /made/sub/x", "mv: /made: "),
+                          ("cp /nosuch /x", "cp: /nosuch: no such file or directory"),
+                          ("write /big.bin/x y", "write: /big.bin/x: not a directory"),
+                          ("write /bad:name x", "write: /bad:name: "),
+                          ("echo hi > /nosuchdir/f", "redirect: /nosuchdir/f: no such file or directory")):
+            out = m.cmd(cmd)
+            check(out.startswith(want) and out.count("\n") == 1, "error: %s" % cmd, out)
+
+        # tab completion
+        m.send("cd /\r")
+        m.wait_prompt()
+        m.send("ls /DO\t")
+        got = m.read_until(rb"cs/", 10)
+        m.send("\r")
+        out = m.wait_prompt()
+        check("report-2024.txt" in out, "tab completes a directory: ls /DO<Tab> -> /DOcs/", got + out)
+        m.send("cat Docs/rep\t")
+        m.read_until(rb"ort-202", 10)
+        m.send("\t")
+        got = m.read_until(rb"report-2024.txt", 10)
+        m.send("\x15\r")   # Ctrl-U, Enter: abandon the line
+        m.wait_prompt()
+        check("report-2024.txt" in got, "tab: common prefix, then a second Tab lists", got)
+        check(m.poweroff() == 0, "poweroff unmounts and exits", "")
+
+    fsck_clean(img, "fsck.fat -n clean after the OS wrote")
+    big = files["/big.bin"]
+    expect = {
+        "/made/hello.txt": b"Hello from the OS\nsecond line\n",
+        "/made/A long file name, with spaces.txt": b"long\n",
+        "/made/naïve-Ελληνικά.txt": b"unicode\n",
+        "/made/copy.bin": big,
+        "/made/grow.bin": big + big,
+        "/made/sub/moved.txt": b"Hello from the OS\nsecond line\n",
+        "/made/one cluster.bin": files["/one cluster.bin"],
+    }
+    bad = [p for p, d in expect.items() if mread(img, p) != d]
+    check(not bad, "mtools reads what the OS wrote byte-exact", bad)
+    lst = mread(img, "/made/listing.txt") or b""
+    check(lst.decode(errors="replace") == listing,
+          "redirection: ls -l > file holds the command's output", lst[:300])
+    gone = [p for p in ("/empty.txt", "/made/gone", "/made/sub/hello.txt", "/one cluster.bin")
+            if mread(img, p) is not None or p == "/made/gone" and
+            subprocess.run(["mdir", "-i", img, "::/made/gone"], env=ENV,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0]
+    check(not gone, "what the OS deleted or moved is gone for mtools", gone)
+
+
+# ---- boot 2: GPT and MBR partitions ----------------------------------------------------------
+
+def partitioned(kind, fat, spc, mib=24):
+    vol = os.path.join(TMP, "vol-%s.img" % kind)
+    img = os.path.join(TMP, "%s.img" % kind)
+    mk_volume(vol, mib, fat, spc)
+    with open(os.path.join(TMP, "in.txt"), "wb") as f:
+        f.write(("%s partition\n" % kind).encode())
+    sh("mcopy", "-i", vol, os.path.join(TMP, "in.txt"), "::/%s.txt" % kind)
+    with open(img, "wb") as f:
+        f.truncate((mib + 4) << 20)
+    if kind == "gpt":   # partition 1 is not FAT, so the mount has to look further
+        sh("sgdisk", "-o", "-n", "1:2048:+1M", "-t", "1:8300", "-n", "2:4096:+%dM" % mib,
+           "-t", "2:0700", img)
+        start = 4096
+    else:
+        sh("sfdisk", "-q", img, inp=b"2048,%d,1\n" % (mib * 2048))
+        start = 2048
+    subprocess.run(["dd", "if=" + vol, "of=" + img, "bs=512", "seek=%d" % start, "conv=notrunc",
+                    "status=none"], check=True)
+    return img, start
+
+
+def extract(img, start, mib=24):
+    part = img + ".part"
+    subprocess.run(["dd", "if=" + img, "of=" + part, "bs=512", "skip=%d" % start,
+                    "count=%d" % (mib * 2048), "status=none"], check=True)
+    return part
+
+
+def test_gpt_and_mbr():
+    gpt, gstart = partitioned("gpt", 16, 4)
+    mbr, mstart = partitioned("mbr", 12, 16)
+    with Machine(disks=[nvme(gpt, 0, True), nvme(mbr, 1)]) as m:
+        boot = m.wait_prompt()
+        check(re.search(r"fs: mounted nvme0n1 partition 2 \(GPT\) at /: FAT16", boot) is not None,
+              "GPT disk: FAT16 in partition 2 mounted at boot", boot[-1500:])
+        check_in("gpt partition", m.cmd("cat /GPT.TXT"), "GPT: file made by mtools read")
+        m.cmd("write /from-os.txt written on GPT")
+        check_in("umount first", m.cmd("mount nvme1n1"), "mount while mounted is refused")
+        check_in("unmounted", m.cmd("umount"), "umount")
+        check_in("no filesystem mounted", m.cmd("ls"), "commands say when nothing is mounted")
+        check_in("no such partition", m.cmd("mount nvme1n1@3"), "mount of a missing partition")
+        check_in("no such block device", m.cmd("mount nvme9n1"), "mount of a missing device")
+        out = m.cmd("mount nvme1n1")
+        check(re.search(r"mounted nvme1n1 partition 1 \(MBR\) at /: FAT12", out) is not None,
+              "MBR disk: FAT12 in partition 1 mounted by 'mount DEV'", out)
+        check_in("mbr partition", m.cmd("cat /mbr.txt"), "MBR: file made by mtools read")
+        m.cmd("mkdir /dir")
+        m.cmd("echo on MBR > /dir/from-os.txt")
+        check_in("nvme1n1 partition 1 (MBR) on / type FAT12 (rw)", m.cmd("mount"), "mount shows it")
+        check(m.poweroff() == 0, "poweroff", "")
+    for img, start, path, data in ((gpt, gstart, "/from-os.txt", b"written on GPT\n"),
+                                   (mbr, mstart, "/dir/from-os.txt", b"on MBR\n")):
+        part = extract(img, start)
+        fsck_clean(part, "%s: fsck.fat -n clean after the OS wrote" % os.path.basename(img))
+        check(mread(part, path) == data, "%s: mtools reads the OS's file" % os.path.basename(img),
+              mread(part, path))
+
+
+# ---- boot 3: fsck repairs a damaged FAT copy ---------------------------------------------------
+
+def test_fsck_repairs_fat_copy():
+    img = os.path.join(TMP, "damaged.img")
+    mk_volume(img, 32, 16, 2)
+    src = os.path.join(TMP, "f.bin")
+    with open(src, "wb") as f:
+        f.write(random.Random(7).randbytes(200000))
+    sh("mcopy", "-i", img, src, "::/f.bin")
+    boot = open(img, "rb").read(512)
+    reserved = int.from_bytes(boot[14:16], "little")
+    fat_sectors = int.from_bytes(boot[22:24], "little")
+    # Scribble over sector 0 of the second FAT copy.
+    with open(img, "r+b") as f:
+        f.seek((reserved + fat_sectors) * 512)
+        f.write(b"\xa5" * 512)
+    r = subprocess.run(["fsck.fat", "-n", img], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    check(r.returncode != 0, "host: fsck.fat -n sees the damage", r.stdout.decode()[-300:])
+    with Machine(disk=img) as m:
+        m.wait_prompt()
+        out = m.cmd("fsck")
+        check(re.search(r"fsck: [1-9]\d* problem\(s\) \(run 'fsck --repair' to fix\)", out) is not None,
+              "fsck reports the differing FAT copy", out)
+        out = m.cmd("fsck --repair")
+        check_in("repaired", out, "fsck --repair mends it")
+        check_in("volume clean", m.cmd("fsck"), "fsck clean after the repair")
+        check(os_sha(m, "/f.bin") == sha(open(src, "rb").read()), "file intact after the repair")
+        m.cmd("umount")
+        check_in("read-only", m.cmd("mount -r -c 256"), "mount -r -c KIB")
+        check_in("cache 256 KiB", m.cmd("mount"), "cache size as asked")
+        check_in("read-only", m.cmd("write /x y"), "writes refused on a read-only mount")
+        check(m.poweroff() == 0, "poweroff", "")
+    fsck_clean(img, "fsck.fat -n clean after the OS repaired the FAT copy")
+
+
+try:
+    run(test_bare_fat32_both_ways, test_gpt_and_mbr, test_fsck_repairs_fat_copy)
+finally:
+    shutil.rmtree(TMP, ignore_errors=True)

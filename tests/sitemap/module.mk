@@ -1,0 +1,18 @@
+# tests/sitemap: the sitemap (fs/sitemap.[ch], docs/SITEMAP.md) — host unit test, the
+# host-tool/mtools/sha256sum cross-check with an independent Python recomputation, the
+# QEMU test, and the benchmark.
+$(BUILD)/tests/test_sitemap: $(BUILD)/host/tests/sitemap/test_sitemap.o $(FS_HOST_OBJS) \
+                             $(SITEMAP_HOST_OBJS) | $(BUILD)/fatimg
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOSTCFLAGS) $(filter %.o,$^) -o $@
+UNIT_TESTS += $(BUILD)/tests/test_sitemap tests/sitemap/sitemap_host.sh
+tests/sitemap/sitemap_host.sh: $(BUILD)/fatimg
+
+$(BUILD)/bench_sitemap: $(BUILD)/host/tests/sitemap/bench_sitemap.o $(FS_HOST_OBJS) \
+                        $(SITEMAP_HOST_OBJS)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOSTCFLAGS) $^ -o $@
+HOST_TOOLS += $(BUILD)/bench_sitemap
+BENCHES += $(BUILD)/bench_sitemap
+
+QEMU_TESTS += tests/qemu/test_sitemap.py

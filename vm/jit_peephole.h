@@ -1,0 +1,147 @@
+/* vm/jit_peephole.h: instruction-pattern matching for the JIT (vm/jit_x86_64.c) - pure
+ * functions of the verified program, no code emission.
+ *
+ * clang's BPF output spells some single x86 instructions as short idioms; the JIT emits
+ * the single instruction when the idiom's temporary register is provably dead:
+ *   rotate:  mov A, X; rsh A, n; mov B, X; lsh B, w-n; or B, A     ->  mov B, X; ror B, n
+ *   test:    mov A, X; and A, imm; jeq/jne A, 0, off               ->  test X, imm; jz/jnz
+ * Liveness (peep_dead_from) follows jumps, both ways of a conditional one, within a small
+ * budget, and answers "live" whenever unsure (exit, local calls, the budget running out).
+ * The caller must also make sure no instruction but the first of a group is a jump target.
+ */
+#ifndef VM_JIT_PEEPHOLE_H
+#define VM_JIT_PEEPHOLE_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "vm/vm_internal.h"
+
+enum { PEEP_ROTATE_LEN = 5, PEEP_TEST_LEN = 3 };
+
+typedef struct peep_rotate {
+    uint8_t dst, src; /* dst = rotate right (src, n) */
+    uint8_t n;
+    bool is64;
+} peep_rotate;
+
+typedef struct peep_test {
+    uint8_t src;       /* flags of src & imm (64-bit if wide, else the low 32 bits) */
+    int32_t imm;
+    bool wide;
+    bool jump_if_zero; /* jeq (else jne) */
+    uint32_t target;   /* the jump's target */
+} peep_test;
+
+/* Is eBPF register r certainly overwritten before it is read, on every path from pc on?
+ * Which paths enter pc does not matter. */
+static bool peep_dead_from(const vm_program *p, uint32_t pc, uint8_t r, int *budget, int depth)
+{
+    for (uint32_t k = pc; k < p->n_insns && (*budget)-- > 0;) {
+        vm_insn i = vm_insn_decode(p->insns[k]);
+        uint8_t cls = BPF_CLASS(i.code), op = BPF_OP(i.code);
+        bool x = BPF_SRC(i.code) == BPF_X;
+        switch (cls) {
+        case BPF_ALU: case BPF_ALU64:
+            if ((x && op != BPF_END && op != BPF_NEG && i.src == r) ||
+                (i.dst == r && op != BPF_MOV))
+                return false;
+            if (i.dst == r)
+                return true;
+            k++;
+            break;
+        case BPF_LD: /* lddw */
+            if (i.dst == r)
+                return true;
+            k += 2;
+            break;
+        case BPF_LDX:
+            if (i.src == r)
+                return false;
+            if (i.dst == r)
+                return true;
+            k++;
+            break;
+        case BPF_ST:
+            if (i.dst == r)
+                return false;
+            k++;
+            break;
+        case BPF_STX: /* atomics may also read r0 (cmpxchg) */
+            if (i.dst == r || i.src == r || (BPF_MODE(i.code) == BPF_ATOMIC && r == 0))
+                return false;
+            k++;
+            break;
+        default: /* JMP, JMP32 */
+            if (i.code == OP_EXIT || (i.code == OP_CALL && i.src == BPF_PSEUDO_LOCAL))
+                return false;
+            if (i.code == OP_CALL || i.code == OP_CALLX) { /* helper: reads r1-r5, sets r0 */
+                if ((r >= 1 && r <= 5) || (i.code == OP_CALLX && i.dst == r))
+                    return false;
+                if (r == 0)
+                    return true;
+                k++;
+                break;
+            }
+            if (i.code == OP_JA || i.code == OP_JA32) {
+                k = (uint32_t)((int64_t)k + 1 + (i.code == OP_JA ? i.off : i.imm));
+                break;
+            }
+            if (i.dst == r || (x && i.src == r) || depth >= 3)
+                return false;
+            return peep_dead_from(p, k + 1, r, budget, depth + 1) &&
+                   peep_dead_from(p, (uint32_t)((int64_t)k + 1 + i.off), r, budget, depth + 1);
+        }
+    }
+    return false;
+}
+
+static bool peep_match_rotate(const vm_program *p, uint32_t pc, peep_rotate *out)
+{
+    if (pc + PEEP_ROTATE_LEN > p->n_insns)
+        return false;
+    vm_insn i[PEEP_ROTATE_LEN];
+    for (int k = 0; k < PEEP_ROTATE_LEN; k++)
+        i[k] = vm_insn_decode(p->insns[pc + k]);
+    uint8_t cls = BPF_CLASS(i[0].code);
+    if (cls != BPF_ALU && cls != BPF_ALU64)
+        return false;
+    int w = cls == BPF_ALU64 ? 64 : 32, n = i[1].imm;
+    uint8_t a = i[0].dst, x = i[0].src, b = i[2].dst;
+    if (i[0].code != (cls | BPF_MOV | BPF_X) || i[0].off ||
+        i[1].code != (cls | BPF_RSH | BPF_K) || i[1].dst != a ||
+        i[2].code != (cls | BPF_MOV | BPF_X) || i[2].off || i[2].src != x ||
+        i[3].code != (cls | BPF_LSH | BPF_K) || i[3].dst != b ||
+        i[4].code != (cls | BPF_OR | BPF_X) || i[4].dst != b || i[4].src != a)
+        return false;
+    if (a == b || a == x || b == x || n <= 0 || n >= w || i[3].imm != w - n)
+        return false;
+    int budget = 48;
+    if (!peep_dead_from(p, pc + PEEP_ROTATE_LEN, a, &budget, 0))
+        return false;
+    *out = (peep_rotate){b, x, (uint8_t)n, w == 64};
+    return true;
+}
+
+static bool peep_match_test(const vm_program *p, uint32_t pc, peep_test *out)
+{
+    if (pc + PEEP_TEST_LEN > p->n_insns)
+        return false;
+    vm_insn i0 = vm_insn_decode(p->insns[pc]), i1 = vm_insn_decode(p->insns[pc + 1]);
+    vm_insn i2 = vm_insn_decode(p->insns[pc + 2]);
+    uint8_t cls = BPF_CLASS(i0.code), jcls = BPF_CLASS(i2.code), op = BPF_OP(i2.code);
+    if ((cls != BPF_ALU && cls != BPF_ALU64) || i0.code != (cls | BPF_MOV | BPF_X) || i0.off ||
+        i1.code != (cls | BPF_AND | BPF_K) || i1.dst != i0.dst ||
+        (jcls != BPF_JMP && jcls != BPF_JMP32) || (op != BPF_JEQ && op != BPF_JNE) ||
+        BPF_SRC(i2.code) != BPF_K || i2.dst != i0.dst || i2.imm != 0 || i0.dst == i0.src)
+        return false;
+    uint32_t target = (uint32_t)((int64_t)pc + PEEP_TEST_LEN + i2.off);
+    int budget = 64;
+    if (!peep_dead_from(p, pc + PEEP_TEST_LEN, i0.dst, &budget, 1) ||
+        !peep_dead_from(p, target, i0.dst, &budget, 1))
+        return false;
+    /* (X & imm) == 0 on the width the jump compares: a 32-bit and or jump sees 32 bits */
+    *out = (peep_test){i0.src, i1.imm, cls == BPF_ALU64 && jcls == BPF_JMP, op == BPF_JEQ,
+                       target};
+    return true;
+}
+
+#endif
