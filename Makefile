@@ -28,6 +28,11 @@ DISK_FILES   :=     # files copied onto the default NVMe data disk
 
 FUZZ_SECONDS ?= 20
 
+# Host tools that fragments use in their rules (defined here because fragments are read in
+# alphabetical order and rule prerequisites are expanded as they are read).
+NDA_TOOL     := $(BUILD)/nda
+FATIMG       := $(BUILD)/fatimg
+
 .PHONY: all run test bench debug deps clean unit-tests fuzz qemu-tests kernel images
 all: kernel host-tools images
 

@@ -23,7 +23,6 @@ $(BUILD)/tests/vm_conformance: $(BUILD)/tests/vm_conformance_bin vm/module.mk
 UNIT_TESTS += $(BUILD)/tests/vm_conformance
 
 # The host tool.
-NDA_TOOL := $(BUILD)/nda
 NDA_TOOL_SRCS := vm/host/nda_main.c vm/host/nda_build.c vm/host/host_env.c
 $(NDA_TOOL): $(patsubst %.c,$(BUILD)/host/%.o,$(NDA_TOOL_SRCS)) $(VM_HOST_OBJS)
 	@mkdir -p $(dir $@)

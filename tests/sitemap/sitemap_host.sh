@@ -52,6 +52,13 @@ one_leaf=$({ printf 'F\x01\x00\x00\x00\x00\x00\x00\x00'
 expect "leaf of /one recomputed with printf + sha256sum" \
     "$($F "$img" sitemap -l | awk '$5 == "/one" {print $2}')" "$one_leaf"
 
+# The multi-block recipe of docs/SITEMAP.md, on the 100,000-byte file.
+f="$T/out/docs/deep/A long name with spaces.bin"
+doc_leaf=$({ printf 'F'; printf '%016x' "$(stat -c %s "$f")" | fold -w2 | tac | tr -d '\n' | xxd -r -p
+             split -b 4096 --filter='sha256sum | cut -c1-64 | xxd -r -p' "$f"; } | sha256sum | cut -c1-64)
+expect "leaf of a 25-block file recomputed with the document's shell recipe" \
+    "$($F "$img" sitemap -l | awk '$4 == 100000 {print $2}')" "$doc_leaf"
+
 out=$($F "$img" verify 2>&1)
 expect "verify without a saved sitemap exits 3" "$?" 3
 case "$out" in *"no saved sitemap"*) ok "verify says there is no saved sitemap" ;;
