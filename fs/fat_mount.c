@@ -6,6 +6,7 @@
  * the last sync are freed in the FAT, flush; then FSInfo.  A directory entry therefore
  * never reaches the disk before the clusters it names, and a cluster is never marked free
  * on disk while an entry on disk still names it. */
+#include "lib/civil.h"
 #include "fs/fat_int.h"
 #include "lib/clock.h"
 
@@ -32,30 +33,6 @@ const char *fat_strerror(int err)
     case FAT_EBUSY: return "resource busy";
     }
     return "unknown FAT error";
-}
-
-/* Days since 1970-01-01 of a civil date, and back (proleptic Gregorian, integers only). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
 void fat_now(uint16_t *date, uint16_t *time)

@@ -15,17 +15,29 @@ static inline void clear_bit(uint64_t p) { bitmap[p / 64] &= ~(1ull << (p % 64))
 
 static void add_free(uint64_t base, uint64_t pages)
 {
-    for (uint64_t p = base / PAGE_SIZE; p < base / PAGE_SIZE + pages; p++) {
-        /* Real-mode memory below 1 MiB stays reserved: firmware leftovers live there, and
-         * page 0 must stay unmapped so null dereferences fault. */
-        if (p < 256 || p >= npages || !test_bit(p))
+    uint64_t p = base / PAGE_SIZE, end = p + pages;
+    /* Real-mode memory below 1 MiB stays reserved: firmware leftovers live there, and
+     * page 0 must stay unmapped so null dereferences fault. */
+    if (p < 256)
+        p = 256;
+    if (end > npages)
+        end = npages;
+    while (p < end) {
+        if (p % 64 == 0 && end - p >= 64 && bitmap[p / 64] == ~0ull) {
+            bitmap[p / 64] = 0; /* a whole word at once: 8 GiB is 2M pages */
+            free_count += 64;
+            total_count += 64;
+            p += 64;
             continue;
-        clear_bit(p);
-        free_count++;
-        total_count++;
+        }
+        if (test_bit(p)) {
+            clear_bit(p);
+            free_count++;
+            total_count++;
+        }
+        p++;
     }
 }
-
 
 void pmm_init(struct bootinfo *bi)
 {

@@ -85,7 +85,7 @@ def qemu_command(vars_path, disk=None, disks=None, extra=(), memory="256M", smp=
             args += ["-drive", "if=none,id=nvm0,format=raw,file=" + disk + (",snapshot=on" if snapshot else ""),
                      "-device", "nvme,serial=VELOCITY0,drive=nvm0,bootindex=1" + nvme_args]
     if gdb:
-        args += ["-s"]
+        args += ["-gdb", "tcp:127.0.0.1:%d" % (gdb if gdb is not True else 1234)]
     if paused:
         args += ["-S"]
     return args + list(extra)

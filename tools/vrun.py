@@ -84,12 +84,28 @@ def interactive(args, extra):
     shutil.copy(vmachine.OVMF_VARS, vars_copy)
     cmd = vmachine.qemu_command(vars_copy, disk=args.disk, extra=extra, memory=args.memory,
                                 smp=args.smp, accel_name=vmachine.accel(),
-                                serial=["-serial", "mon:stdio"], gdb=args.debug, paused=args.debug,
+                                serial=["-serial", "mon:stdio"], gdb=args.gdb_port if args.debug else False,
+                                paused=args.debug,
                                 snapshot=args.debug)
     try:
         return subprocess.call(cmd)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def free_port():
+    """1234, gdb's habit, unless something else (another debug session) holds it."""
+    import socket
+    for port in [1234] + list(range(1235, 1300)):
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            s.close()
+    return 1234
 
 
 def debug(args, extra):
@@ -105,12 +121,13 @@ def debug(args, extra):
             base = mm.group(1)
         m.kill()
     elf = os.path.join(vmachine.BUILD, "kernel.elf")
+    args.gdb_port = free_port()
     if base:
-        print("gdb -ex 'target remote :1234' -ex 'add-symbol-file %s -o %s' "
-              "-ex 'hbreak kmain' -ex 'continue'" % (elf, base))
+        print("gdb -ex 'target remote :%d' -ex 'add-symbol-file %s -o %s' "
+              "-ex 'hbreak kmain' -ex 'continue'" % (args.gdb_port, elf, base))
     else:
         print("vrun: could not learn the image base; symbols: %s" % elf)
-    print("QEMU is paused with a gdb stub on :1234 (serial console below; Ctrl-A x quits).")
+    print("QEMU is paused with a gdb stub on :%d (serial console below; Ctrl-A x quits)." % args.gdb_port)
     sys.stdout.flush()
     return interactive(args, extra)
 

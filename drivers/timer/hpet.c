@@ -2,6 +2,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/paging.h"
 #include "drivers/timer/hpet.h"
+#include "lib/civil.h"
 
 enum hpet_reg { HPET_CAP = 0x000, HPET_CONFIG = 0x010, HPET_COUNTER = 0x0f0 };
 enum { HPET_ENABLE = 1 };
@@ -52,17 +53,6 @@ static uint8_t cmos(uint8_t reg)
 {
     outb(CMOS_ADDR, reg);
     return inb(CMOS_DATA);
-}
-
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    /* Days since 1970-01-01 in the proleptic Gregorian calendar. */
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
 }
 
 int64_t rtc_read_unix_time(void)

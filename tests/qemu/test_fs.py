@@ -158,6 +158,12 @@ def test_bare_fat32_both_ways():
         m.cmd("rm /empty.txt")
         out = m.cmd("fsck")
         check_in("volume clean", out, "fsck in the OS: clean after the writes")
+        check(m.cmd("sync") == "", "sync", "")
+        out = m.cmd("df -v")
+        check(re.search(r"^nvme0n1\s+FAT32\s+\d+\s+\d+\s+\d+\s+\d+%  /$", out, re.M) is not None,
+              "df: size, used, available", out)
+        check(re.search(r"block cache: \d+ buffers x 512 B, [1-9]\d* hits, \d+ misses", out) is not None,
+              "df -v: block cache hit and miss counts", out)
 
         # errors: one clear line each
         for cmd, want in (("cat /nosuch", "cat: /nosuch: no such file or directory"),
