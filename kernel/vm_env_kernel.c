@@ -1,10 +1,11 @@
 /* kernel/vm_env_kernel.c: see vm_env_kernel.h.  Every callback reaches the volume only
- * through the FAT API on vfs_root(); failures return a negative value to the program (the
+ * through the FAT API on vfs_root() (reads via the block cache, kernel/hotfile.h); failures return a negative value to the program (the
  * helper contract), never stop it.  vm/helpers.c has already checked the program's
  * pointers and lengths against its sandbox before these run. */
 #include <string.h>
 #include "fs/fat.h"
 #include "kernel/console.h"
+#include "kernel/hotfile.h"
 #include "kernel/vfs.h"
 #include "kernel/vm_env_kernel.h"
 
@@ -18,28 +19,9 @@ static void k_print(void *ctx, const char *s, size_t n)
 
 int64_t kvm_read_path(const char *abs, uint64_t off, void *buf, uint64_t cap)
 {
-    struct fat_volume *v = vfs_root();
-    struct fat_file f;
-    if (!v)
-        return -FAT_ENOENT;
-    int e = fat_open(v, &f, abs, FAT_O_READ);
-    if (e)
-        return -e;
-    uint64_t done = 0;
-    if (off >= f.size) {
-        fat_close(&f);
-        return 0;
-    }
-    e = fat_seek(&f, (uint32_t)off);
-    while (!e && done < cap) {
-        uint32_t want = cap - done > CHUNK ? CHUNK : (uint32_t)(cap - done), got = 0;
-        e = fat_read(&f, (uint8_t *)buf + done, want, &got);
-        done += got;
-        if (got < want)
-            break;
-    }
-    fat_close(&f);
-    return e ? -e : (int64_t)done;
+    size_t got;
+    int e = hot_read(abs, off, buf, (size_t)cap, &got);
+    return e ? -e : (int64_t)got;
 }
 
 static int64_t k_read(void *ctx, const char *path, uint64_t off, void *buf, uint64_t len)

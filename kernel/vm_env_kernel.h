@@ -9,8 +9,9 @@
 /* Fill ENV for a program with ARGC/ARGV (argv[0] = the program's name). */
 void kvm_env_init(vm_env *env, int argc, const char *const *argv);
 
-/* Read up to CAP bytes at offset OFF of the file at the absolute path ABS into BUF; returns
- * the bytes read or a negative fat_err.  `run` loads programs through it too. */
+/* Read up to CAP bytes at offset OFF of the file at the absolute path ABS into BUF, through
+ * the block cache (kernel/hotfile.h); returns the bytes read or a negative hot_err
+ * (hot_strerror).  `run` loads programs through it too. */
 int64_t kvm_read_path(const char *abs, uint64_t off, void *buf, uint64_t cap);
 
 #endif

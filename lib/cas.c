@@ -25,6 +25,12 @@ const char *cas_strerror(int err)
     return "unknown cache error";
 }
 
+/* KIND's counters (unknown kinds share slot 0). */
+static struct cas_counts *counts(struct cas *c, uint32_t kind)
+{
+    return &c->count[kind < CAS_KINDS ? kind : 0];
+}
+
 static uint32_t key_hash(const struct cas *c, uint32_t kind, const uint8_t *key)
 {
     uint32_t h = (uint32_t)key[0] | (uint32_t)key[1] << 8 | (uint32_t)key[2] << 16 |
@@ -160,6 +166,7 @@ static int alloc_entry(struct cas *c, uint32_t kind, const uint8_t *key, size_t 
     uint64_t k64 = ((uint64_t)len + c->unit - 1) >> c->unit_shift;
     if (k64 > c->budget_units) {
         c->rejects++;
+        counts(c, kind)->rejects++;
         return CAS_ENOSPC;
     }
     uint32_t k = (uint32_t)k64;
@@ -168,8 +175,10 @@ static int alloc_entry(struct cas *c, uint32_t kind, const uint8_t *key, size_t 
         int64_t v = lru_victim(c);
         if (v < 0) {
             c->rejects++;
+            counts(c, kind)->rejects++;
             return CAS_ENOSPC;
         }
+        counts(c, c->slot[v].kind)->evictions++;
         release(c, (uint32_t)v);
         c->evictions++;
     }
@@ -201,6 +210,7 @@ static int shrink(struct cas *c)
         int64_t v = lru_victim(c);
         if (v < 0)
             return CAS_EBUSY;
+        counts(c, c->slot[v].kind)->evictions++;
         release(c, (uint32_t)v);
         c->evictions++;
     }
@@ -220,10 +230,12 @@ const void *cas_get(struct cas *c, uint32_t kind, const uint8_t key[CAS_KEY_SIZE
     int64_t i = find(c, kind, key);
     if (i < 0 || c->slot[i].state != SLOT_VALID) {
         c->misses++;
+        counts(c, kind)->misses++;
         return NULL;
     }
     struct cas_slot *s = &c->slot[i];
     c->hits++;
+    counts(c, kind)->hits++;
     s->hits++;
     s->stamp = ++c->clock;
     if (pin)
@@ -267,6 +279,7 @@ int cas_put(struct cas *c, uint32_t kind, const uint8_t key[CAS_KEY_SIZE], const
     c->slot[i].state = SLOT_VALID;
     c->slot[i].pins = 0;
     c->inserts++;
+    counts(c, kind)->inserts++;
     return CAS_OK;
 }
 
@@ -299,6 +312,7 @@ int cas_commit(struct cas *c, void *data, size_t len)
     s->state = SLOT_VALID;
     s->stamp = ++c->clock;
     c->inserts++;
+    counts(c, s->kind)->inserts++;
     return CAS_OK;
 }
 
@@ -336,22 +350,31 @@ uint32_t cas_clear(struct cas *c)
     return kept;
 }
 
-void cas_get_stats(const struct cas *c, struct cas_stats *st)
+/* ALL: every entry and the totals; else KIND's entries and counters. */
+static void get_stats(const struct cas *c, bool all, uint32_t kind, struct cas_stats *st)
 {
     memset(st, 0, sizeof *st);
     for (uint32_t i = 0; i < c->nslots; i++)
-        if (c->slot[i].state == SLOT_VALID) {
+        if (c->slot[i].state == SLOT_VALID && (all || c->slot[i].kind == kind)) {
             st->entries++;
             st->bytes += c->slot[i].len;
         }
     st->used_bytes = (uint64_t)c->used_units << c->unit_shift;
     st->budget = (uint64_t)c->budget_units << c->unit_shift;
     st->capacity = (uint64_t)c->nunits << c->unit_shift;
-    st->hits = c->hits;
-    st->misses = c->misses;
-    st->evictions = c->evictions;
-    st->inserts = c->inserts;
-    st->rejects = c->rejects;
+    const struct cas_counts *k = all ? NULL : &c->count[kind < CAS_KINDS ? kind : 0];
+    st->hits = k ? k->hits : c->hits;
+    st->misses = k ? k->misses : c->misses;
+    st->evictions = k ? k->evictions : c->evictions;
+    st->inserts = k ? k->inserts : c->inserts;
+    st->rejects = k ? k->rejects : c->rejects;
+}
+
+void cas_get_stats(const struct cas *c, struct cas_stats *st) { get_stats(c, true, 0, st); }
+
+void cas_get_kind_stats(const struct cas *c, uint32_t kind, struct cas_stats *st)
+{
+    get_stats(c, false, kind, st);
 }
 
 bool cas_next_entry(const struct cas *c, uint32_t *cursor, struct cas_entry_info *out)

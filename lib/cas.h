@@ -13,6 +13,7 @@
  *   cas_reserve / cas_commit / cas_abort   fill a value in place (e.g. compile into it)
  *   cas_unpin(c, data)               release a pin taken by cas_get/cas_reserve
  *   cas_remove, cas_clear, cas_set_budget, cas_get_stats, cas_next_entry (listing)
+ *   cas_get_kind_stats               the same statistics for one kind's entries
  *   cas_set_evict_hook               told before an entry's memory is reused (the kernel
  *                                    maps JIT pages back to read/write there)
  * Storage: the data area is split into units of UNIT bytes (a power of two; 4096 in the
@@ -42,6 +43,7 @@ const char *cas_strerror(int err);
 enum cas_kind {
     CAS_KIND_JIT = 1,    /* compiled code, keyed by the program file's SHA-256 */
     CAS_KIND_BLOCK = 2,  /* a file block, keyed by the block's SHA-256 */
+    CAS_KINDS = 3,       /* per-kind counters: kinds 1..2; any other kind counts under 0 */
 };
 
 #define CAS_KEY_SIZE 32
@@ -76,8 +78,11 @@ struct cas {
     uint64_t clock;
     cas_evict_fn evict_fn;
     void *evict_ctx;
-    /* statistics */
+    /* statistics: totals, and the same per kind (cas_get_kind_stats) */
     uint64_t hits, misses, evictions, inserts, rejects;
+    struct cas_counts {
+        uint64_t hits, misses, evictions, inserts, rejects;
+    } count[CAS_KINDS];
 };
 
 struct cas_stats {
@@ -129,6 +134,9 @@ int cas_remove(struct cas *c, uint32_t kind, const uint8_t key[CAS_KEY_SIZE]);
 uint32_t cas_clear(struct cas *c);
 
 void cas_get_stats(const struct cas *c, struct cas_stats *st);
+/* Entries, bytes and counters of KIND only (budget and capacity are the whole cache's; an
+ * eviction counts under the evicted entry's kind, a reject under the rejected value's). */
+void cas_get_kind_stats(const struct cas *c, uint32_t kind, struct cas_stats *st);
 /* Listing: start with *cursor = 0; fills OUT with the next committed entry and returns
  * true, or false at the end. */
 bool cas_next_entry(const struct cas *c, uint32_t *cursor, struct cas_entry_info *out);

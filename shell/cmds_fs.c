@@ -9,6 +9,7 @@
 #include "kernel/console.h"
 #include "kernel/pmm.h"
 #include "kernel/vfs.h"
+#include "lib/civil.h"
 #include "lib/sha256.h"
 #include "shell/lineedit.h"
 #include "shell/shell.h"
@@ -117,18 +118,13 @@ void shell_complete_path(const char *prefix, size_t len, struct le_candidates *o
 
 /* ---- listing and navigation ----------------------------------------------------------- */
 
-/* Unix seconds to "YYYY-MM-DD HH:MM" (proleptic Gregorian, days-from-civil inverted). */
+/* Unix seconds to "YYYY-MM-DD HH:MM" (UTC, as the FAT core reports times). */
 static void fmt_time(int64_t t, char out[17])
 {
-    int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
-    int64_t secs = t - days * 86400;
-    int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
-    int64_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
-    int64_t y = yoe + era * 400 + (m <= 2);
-    snprintf(out, 17, "%04d-%02d-%02d %02d:%02d", (int)y, (int)m, (int)d, (int)(secs / 3600),
+    int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400, secs = t - days * 86400, y;
+    unsigned m, d;
+    civil_from_days(days, &y, &m, &d);
+    snprintf(out, 17, "%04d-%02u-%02u %02d:%02d", (int)y, m, d, (int)(secs / 3600),
              (int)(secs / 60 % 60));
 }
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include "kernel/clock.h"
 #include "kernel/console.h"
+#include "kernel/hotfile.h"
 #include "kernel/kcache.h"
 #include "kernel/pmm.h"
 #include "kernel/trap_report.h"
@@ -261,7 +262,7 @@ static int cmd_run(int argc, char **argv)
     }
     int64_t got = kvm_read_path(abs, 0, img, size);
     if (got != (int64_t)size) {
-        printf("run: %s: read failed (%s)\n", abs, got < 0 ? fat_strerror((int)-got) : "short");
+        printf("run: %s: read failed (%s)\n", abs, got < 0 ? hot_strerror((int)-got) : "short");
         pmm_free_pages((uint64_t)(uintptr_t)img, img_pages);
         return 1;
     }

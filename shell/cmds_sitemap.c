@@ -89,6 +89,12 @@ static int live_refresh(struct fat_volume *v, bool full)
     }
 }
 
+struct sitemap *sitemap_live(void)
+{
+    struct fat_volume *v = vfs_root();
+    return v && live.sm && live.sm->built && v->change_ctx == live.sm ? live.sm : NULL;
+}
+
 /* The saved tree, loaded again only when /SITEMAP.BIN changed. */
 static int saved_load(struct fat_volume *v)
 {

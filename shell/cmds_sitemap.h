@@ -10,4 +10,9 @@
 
 void sitemap_boot(void);
 
+struct sitemap;
+/* The live tree of the mounted volume if it is built and still its change listener (the
+ * block cache, kernel/hotfile.h, serves files from its block hashes), else NULL. */
+struct sitemap *sitemap_live(void);
+
 #endif

@@ -243,6 +243,44 @@ static void test_random(void)
     check(hits > 1000, "random: cache was exercised (%d hits)", hits);
 }
 
+/* Per-kind statistics: entries, bytes, hits, misses, evictions, inserts, rejects of each
+ * kind add up to the totals; an eviction counts under the evicted entry's kind. */
+static void test_kinds(void)
+{
+    struct cas c;
+    static uint8_t buf[4 * UNIT];
+    uint8_t key[32], jkey[32];
+    struct cas_stats j, b, all;
+    cas_init(&c, mem, sizeof mem, UNIT);
+    cas_set_budget(&c, 4 * UNIT);
+    make(1, 2 * UNIT, buf, jkey);
+    cas_put(&c, CAS_KIND_JIT, jkey, buf, 2 * UNIT);
+    cas_get(&c, CAS_KIND_JIT, jkey, NULL, false);
+    for (uint32_t n = 0; n < 3; n++) { /* the third block evicts the JIT entry (LRU) */
+        make(10 + n, UNIT, buf, key);
+        cas_put(&c, CAS_KIND_BLOCK, key, buf, UNIT);
+        cas_get(&c, CAS_KIND_BLOCK, key, NULL, false);
+    }
+    cas_get(&c, CAS_KIND_BLOCK, jkey, NULL, false); /* same hash, other kind: a miss */
+    cas_get(&c, CAS_KIND_JIT, jkey, NULL, false);
+    cas_put(&c, CAS_KIND_BLOCK, key, buf, 8 * UNIT); /* exists: kept, not a reject */
+    make(20, 4 * UNIT, buf, key);
+    cas_put(&c, CAS_KIND_BLOCK, key, buf, 4 * UNIT + 1); /* over the budget: a reject */
+    cas_get_kind_stats(&c, CAS_KIND_JIT, &j);
+    cas_get_kind_stats(&c, CAS_KIND_BLOCK, &b);
+    cas_get_stats(&c, &all);
+    check(j.entries == 0 && j.bytes == 0 && j.hits == 1 && j.misses == 1 && j.evictions == 1 &&
+              j.inserts == 1 && j.rejects == 0,
+          "kind stats: JIT (1 hit, 1 miss, evicted by blocks)");
+    check(b.entries == 3 && b.bytes == 3 * UNIT && b.hits == 3 && b.misses == 1 &&
+              b.evictions == 0 && b.inserts == 3 && b.rejects == 1,
+          "kind stats: blocks (3 entries, 3 hits, 1 miss, 1 reject)");
+    check(all.entries == j.entries + b.entries && all.hits == j.hits + b.hits &&
+              all.misses == j.misses + b.misses && all.evictions == j.evictions + b.evictions &&
+              all.inserts == j.inserts + b.inserts && all.rejects == j.rejects + b.rejects,
+          "kind stats add up to the totals");
+}
+
 int main(void)
 {
     test_init();
@@ -250,5 +288,6 @@ int main(void)
     test_lru();
     test_reserve();
     test_random();
+    test_kinds();
     return check_exit_status();
 }
