@@ -5,8 +5,11 @@
  * the single instruction when the idiom's temporary register is provably dead:
  *   rotate:  mov A, X; rsh A, n; mov B, X; lsh B, w-n; or B, A     ->  mov B, X; ror B, n
  *   test:    mov A, X; and A, imm; jeq/jne A, 0, off               ->  test X, imm; jz/jnz
+ *   loop:    jcc +1; ja back                                      ->  j!cc back (the poll
+ *            still belongs to the ja: same pc, only when that jump is taken)
  * Liveness (peep_dead_from) follows jumps, both ways of a conditional one, within a small
  * budget, and answers "live" whenever unsure (exit, local calls, the budget running out).
+ * r0 is also read wherever the program may stop with an error, which reports it.
  * The caller must also make sure no instruction but the first of a group is a jump target.
  */
 #ifndef VM_JIT_PEEPHOLE_H
@@ -15,7 +18,7 @@
 #include <stdint.h>
 #include "vm/vm_internal.h"
 
-enum { PEEP_ROTATE_LEN = 5, PEEP_TEST_LEN = 3 };
+enum { PEEP_ROTATE_LEN = 5, PEEP_TEST_LEN = 3, PEEP_LOOP_LEN = 2 };
 
 typedef struct peep_rotate {
     uint8_t dst, src; /* dst = rotate right (src, n) */
@@ -31,6 +34,20 @@ typedef struct peep_test {
     uint32_t target;   /* the jump's target */
 } peep_test;
 
+/* May the instruction at pc stop the program (fault, halt, time limit)?  Then r0 - the
+ * result reported with the error - counts as read there. */
+static bool peep_may_stop(vm_insn i, uint32_t pc)
+{
+    uint8_t cls = BPF_CLASS(i.code), op = BPF_OP(i.code);
+    if (cls == BPF_LDX || cls == BPF_ST || cls == BPF_STX)
+        return true;
+    if (cls != BPF_JMP && cls != BPF_JMP32)
+        return false;
+    if (op == BPF_CALL || op == BPF_EXIT)
+        return true;
+    return (int64_t)pc + 1 + (i.code == OP_JA32 ? i.imm : i.off) <= (int64_t)pc; /* polls */
+}
+
 /* Is eBPF register r certainly overwritten before it is read, on every path from pc on?
  * Which paths enter pc does not matter. */
 static bool peep_dead_from(const vm_program *p, uint32_t pc, uint8_t r, int *budget, int depth)
@@ -39,6 +56,8 @@ static bool peep_dead_from(const vm_program *p, uint32_t pc, uint8_t r, int *bud
         vm_insn i = vm_insn_decode(p->insns[k]);
         uint8_t cls = BPF_CLASS(i.code), op = BPF_OP(i.code);
         bool x = BPF_SRC(i.code) == BPF_X;
+        if (r == 0 && peep_may_stop(i, k))
+            return false;
         switch (cls) {
         case BPF_ALU: case BPF_ALU64:
             if ((x && op != BPF_END && op != BPF_NEG && i.src == r) ||
@@ -141,6 +160,23 @@ static bool peep_match_test(const vm_program *p, uint32_t pc, peep_test *out)
     /* (X & imm) == 0 on the width the jump compares: a 32-bit and or jump sees 32 bits */
     *out = (peep_test){i0.src, i1.imm, cls == BPF_ALU64 && jcls == BPF_JMP, op == BPF_JEQ,
                        target};
+    return true;
+}
+
+/* A conditional jump over the next instruction, which jumps back to *back (< pc + 1). */
+static bool peep_match_loop(const vm_program *p, uint32_t pc, uint32_t *back)
+{
+    if (pc + PEEP_LOOP_LEN > p->n_insns)
+        return false;
+    vm_insn i0 = vm_insn_decode(p->insns[pc]), i1 = vm_insn_decode(p->insns[pc + 1]);
+    uint8_t cls = BPF_CLASS(i0.code), op = BPF_OP(i0.code);
+    if ((cls != BPF_JMP && cls != BPF_JMP32) || op == BPF_JA || op == BPF_CALL ||
+        op == BPF_EXIT || i0.off != 1 || (i1.code != OP_JA && i1.code != OP_JA32))
+        return false;
+    int64_t t = (int64_t)pc + 2 + (i1.code == OP_JA ? i1.off : i1.imm);
+    if (t > pc) /* also rules out the ja's own slot, which has no code when fused */
+        return false;
+    *back = (uint32_t)t;
     return true;
 }
 

@@ -603,7 +603,8 @@ static void emit_goto(jit *j, uint32_t pc, uint32_t target)
 
 static void emit_branch(jit *j, uint32_t pc, enum x86_cc cc, uint32_t target);
 
-static void emit_jcc(jit *j, uint32_t pc, vm_insn i, int flags_reg)
+/* Sets the flags for conditional jump i; returns the condition that means "taken". */
+static enum x86_cc emit_compare(jit *j, vm_insn i, int flags_reg)
 {
     jit_buf *b = &j->b;
     bool is64 = BPF_CLASS(i.code) == BPF_JMP, x = BPF_SRC(i.code) == BPF_X;
@@ -620,7 +621,12 @@ static void emit_jcc(jit *j, uint32_t pc, vm_insn i, int flags_reg)
         x_test_rr(b, is64, d, d); /* same flags as cmp d, 0 */
     else
         x_alu_ri(b, is64, ALU_CMP, d, i.imm);
-    emit_branch(j, pc, jmp_cc(op), (uint32_t)((int64_t)pc + i.off + 1));
+    return jmp_cc(op);
+}
+
+static void emit_jcc(jit *j, uint32_t pc, vm_insn i, int flags_reg)
+{
+    emit_branch(j, pc, emit_compare(j, i, flags_reg), (uint32_t)((int64_t)pc + i.off + 1));
 }
 
 /* The branch part of a conditional jump at pc, flags already set. */
@@ -728,10 +734,18 @@ static bool straight(const jit *j, uint32_t pc, uint32_t n)
 }
 
 /* Emits a fused group at pc; returns the instructions it covers (0: none matched). */
-static uint32_t try_fuse(jit *j, uint32_t pc)
+static uint32_t try_fuse(jit *j, uint32_t pc, int flags_reg)
 {
     peep_rotate rot;
     peep_test tst;
+    uint32_t back;
+    if (straight(j, pc, PEEP_LOOP_LEN) && peep_match_loop(j->p, pc, &back)) {
+        /* jcc +1; ja back: not taken means the ja runs, so branch back on the inverse. */
+        enum x86_cc cc = emit_compare(j, vm_insn_decode(j->p->insns[pc]), flags_reg);
+        set_insn_ofs(j, pc + 1, j->b.main_pos);
+        emit_branch(j, pc + 1, (enum x86_cc)(cc ^ 1), back);
+        return PEEP_LOOP_LEN;
+    }
     if (straight(j, pc, PEEP_ROTATE_LEN) && peep_match_rotate(j->p, pc, &rot)) {
         x_mov_rr(&j->b, rot.is64, R[rot.dst], R[rot.src]);
         x_shift_ri(&j->b, rot.is64, SH_ROR, R[rot.dst], rot.n);
@@ -798,7 +812,7 @@ static void translate(jit *j, size_t cold_start)
         bool target = j->latch && (tab_get(j->latch, pc) & TARGET_MARK);
         int flags_reg = target ? -1 : j->flags_reg; /* flags are known only on fall-through */
         j->flags_reg = -1;
-        uint32_t fused = try_fuse(j, pc);
+        uint32_t fused = try_fuse(j, pc, flags_reg);
         if (fused) {
             pc += fused - 1;
             continue;

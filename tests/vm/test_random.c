@@ -252,7 +252,13 @@ static void gen_block(sgen *g, int len, int depth, int func)
             put(g, vm_insn_encode(BPF_ALU64 | BPF_SUB | BPF_K, c, 0, 0, 1));
             put(g, vm_insn_encode(BPF_STX | BPF_MEM | BPF_DW, 10, c, LOOP_SLOT(depth), 0));
             uint8_t cls = rnd() & 1 ? BPF_JMP : BPF_JMP32;
-            put(g, vm_insn_encode(cls | BPF_JNE | BPF_K, c, 0, (int16_t)((int64_t)head - (int64_t)g->n - 1), 0));
+            if (rnd() & 1) { /* clang's other shape: jeq +1 over a ja back */
+                put(g, vm_insn_encode(cls | BPF_JEQ | BPF_K, c, 0, 1, 0));
+                put(g, vm_insn_encode(OP_JA, 0, 0, (int16_t)((int64_t)head - (int64_t)g->n - 1), 0));
+            } else {
+                put(g, vm_insn_encode(cls | BPF_JNE | BPF_K, c, 0,
+                                      (int16_t)((int64_t)head - (int64_t)g->n - 1), 0));
+            }
         } else if (r < 10 && func + 1 < MAX_FUNCS && g->n_calls < 64) { /* local call */
             int callee = func + 1 + (int)(rnd() % (unsigned)(MAX_FUNCS - func - 1));
             g->call_fix[g->n_calls] = g->n;
@@ -340,6 +346,9 @@ static vm_err run(const uint64_t *w, size_t n, vm_engine e, uint8_t mem[MEM], ui
 int main(void)
 {
     static uint64_t w[512];
+    const char *seed = getenv("VMT_SEED"); /* explore other sequences: VMT_SEED=n */
+    if (seed && strtoull(seed, NULL, 0))
+        rng_state = strtoull(seed, NULL, 0);
     vm_engine engines[2];
     int ne = vmt_engines(engines);
     vm_engine other = ne > 1 ? engines[1] : engines[0];
