@@ -19,3 +19,4 @@ UNIT_TESTS += $(BUILD)/tests/test_lineedit
 QEMU_TESTS += tests/qemu/test_shell.py
 BENCHES += tests/bench/boot_bench.py
 QEMU_TESTS += tests/qemu/test_debug.py
+QEMU_TESTS += tests/qemu/test_make_run.py

@@ -34,8 +34,12 @@ $(KOBJDIR)/%.o: %.S mk/kernel.mk
 	@mkdir -p $(dir $@)
 	$(KCC) $(KCFLAGS) -MMD -MP -c $< -o $@
 
-# The version string changes with every commit, so only this object depends on it.
-$(KOBJDIR)/kernel/version.o: FORCE
+# The version string changes with every commit: it is kept in a file rewritten only when it
+# changes, so an unchanged tree does not relink the kernel (or remake the ESP) on every make.
+$(BUILD)/version.txt: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' >$@
+$(KOBJDIR)/kernel/version.o: kernel/version.c $(BUILD)/version.txt
 	@mkdir -p $(dir $@)
 	$(KCC) $(KCFLAGS) -DVELOCITY_VERSION='"$(VERSION)"' -c kernel/version.c -o $@
 

@@ -82,7 +82,9 @@ def qemu_command(vars_path, disk=None, disks=None, extra=(), memory="256M", smp=
         if disk is None:
             disk = os.path.join(BUILD, "disk.img")
         if disk:
-            args += ["-drive", "if=none,id=nvm0,format=raw,file=" + disk + (",snapshot=on" if snapshot else ""),
+            # A snapshot reader takes no lock, so it never blocks a `make run` that writes.
+            args += ["-drive", "if=none,id=nvm0,format=raw,file=" + disk +
+                     (",snapshot=on,file.locking=off" if snapshot else ""),
                      "-device", "nvme,serial=VELOCITY0,drive=nvm0,bootindex=1" + nvme_args]
     if gdb:
         args += ["-gdb", "tcp:127.0.0.1:%d" % (gdb if gdb is not True else 1234)]
