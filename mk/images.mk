@@ -13,11 +13,13 @@ $(ESP_IMG): $(EFI_APP)
 	mcopy -i $@.tmp $(EFI_APP) ::/EFI/BOOT/BOOTX64.EFI
 	mv $@.tmp $@
 
-# The data disk is rebuilt only when its inputs change, so files the OS wrote survive
-# between `make run`s until then.
-$(DATA_IMG): $(DISK_FILES) mk/images.mk
-	@rm -f $@.tmp
-	truncate -s 64M $@.tmp
-	mkfs.fat -F 32 -s 1 -n VELOCITY $@.tmp >/dev/null
-	$(if $(DISK_FILES),mcopy -i $@.tmp $(DISK_FILES) ::/)
-	mv $@.tmp $@
+# The data disk is made once; after that, rebuilt programs are copied over their old
+# versions and nothing else is touched, so the files you made in the OS survive every make.
+# (`make clean` or deleting build/disk.img starts a fresh one.)
+$(DATA_IMG): $(DISK_FILES)
+	@if [ ! -f $@ ]; then \
+	    rm -f $@.tmp && truncate -s 64M $@.tmp && \
+	    mkfs.fat -F 32 -s 1 -n VELOCITY $@.tmp >/dev/null && mv $@.tmp $@; \
+	fi
+	$(if $(DISK_FILES),mcopy -o -i $@ $(DISK_FILES) ::/)
+	@touch $@
