@@ -3,6 +3,7 @@
 #include <string.h>
 #include "arch/x86_64/paging.h"
 #include "kernel/console.h"
+#include "kernel/hotfile.h"
 #include "kernel/kcache.h"
 #include "kernel/pmm.h"
 #include "lib/sha256.h"
@@ -72,6 +73,7 @@ static const char *kind_name(uint32_t k)
 static int cmd_cache(int argc, char **argv)
 {
     struct cas *c = kcache();
+    int all = 0;
     if (!c) {
         printf("cache: no memory for the cache\n");
         return 1;
@@ -82,6 +84,8 @@ static int cmd_cache(int argc, char **argv)
             return shell_usage(argv[0]);
         if (cas_set_budget(c, (uint64_t)b) != CAS_OK)
             printf("cache: entries in use keep the cache over the new budget for now\n");
+    } else if (argc == 2 && !strcmp(argv[1], "-l")) {
+        all = 1;
     } else if (argc == 2 && !strcmp(argv[1], "clear")) {
         uint32_t kept = cas_clear(c);
         if (kept)
@@ -98,10 +102,24 @@ static int cmd_cache(int argc, char **argv)
            (unsigned long long)st.hits, (unsigned long long)st.misses,
            (unsigned long long)st.evictions, (unsigned long long)st.inserts,
            (unsigned long long)st.rejects);
+    for (uint32_t k = CAS_KIND_JIT; k <= CAS_KIND_BLOCK; k++) {
+        cas_get_kind_stats(c, k, &st);
+        printf("%-5s: %u entries, %llu bytes; hits %llu, misses %llu, evictions %llu\n",
+               kind_name(k), st.entries, (unsigned long long)st.bytes,
+               (unsigned long long)st.hits, (unsigned long long)st.misses,
+               (unsigned long long)st.evictions);
+    }
+    const struct hotfile *h = hot_state();
+    printf("file reads: %llu via the sitemap's block hashes, %llu straight from the volume; "
+           "%llu blocks refused (changed behind the filesystem)\n",
+           (unsigned long long)h->reads_hot, (unsigned long long)h->reads_cold,
+           (unsigned long long)h->corrupt);
     uint32_t cur = 0;
     struct cas_entry_info e;
     char hex[65];
     while (cas_next_entry(c, &cur, &e)) {
+        if (e.kind == CAS_KIND_BLOCK && !all)
+            continue;
         sha256_hex(e.key, hex);
         printf("  %-5s %.16s  %8llu bytes  %4llu hits  age %llu%s\n", kind_name(e.kind), hex,
                (unsigned long long)e.len, (unsigned long long)e.hits,
@@ -109,5 +127,6 @@ static int cmd_cache(int argc, char **argv)
     }
     return 0;
 }
-SHELL_COMMAND("cache", cmd_cache, "[budget BYTES[K|M] | clear]",
-              "content-addressed cache (JIT code, file blocks): entries and statistics");
+SHELL_COMMAND("cache", cmd_cache, "[-l | budget BYTES[K|M] | clear]",
+              "content-addressed cache (JIT code, file blocks): statistics per kind, JIT "
+              "entries (-l: file blocks too)");

@@ -9,7 +9,6 @@
 #include "kernel/vfs.h"
 #include "kernel/vm_env_kernel.h"
 
-#define CHUNK 0x40000000u /* fat_read/fat_write take 32-bit counts */
 
 static void k_print(void *ctx, const char *s, size_t n)
 {

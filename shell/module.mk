@@ -1,6 +1,8 @@
 # shell/module.mk: `run` (NDA programs from the data volume), the kernel's vm_env, and the
 # content-addressed cache (lib/cas) with its `cache` command.
 KERNEL_SRCS += lib/cas.c kernel/kcache.c kernel/vm_env_kernel.c shell/cmds_run.c
+# The block cache over the live sitemap (fs/hotfile, kernel/hotfile; docs/SITEMAP.md).
+KERNEL_SRCS += fs/hotfile.c kernel/hotfile.c
 
 $(BUILD)/tests/test_cas: $(BUILD)/host/tests/lib/test_cas.o $(BUILD)/host/lib/cas.o \
                          $(BUILD)/host/lib/sha256.o

@@ -8,6 +8,14 @@ $(BUILD)/tests/test_sitemap: $(BUILD)/host/tests/sitemap/test_sitemap.o $(FS_HOS
 UNIT_TESTS += $(BUILD)/tests/test_sitemap tests/sitemap/sitemap_host.sh
 tests/sitemap/sitemap_host.sh: $(BUILD)/fatimg
 
+# The block cache over the live sitemap (fs/hotfile.[ch]) and its QEMU test.
+$(BUILD)/tests/test_hotfile: $(BUILD)/host/tests/sitemap/test_hotfile.o $(BUILD)/host/fs/hotfile.o \
+                             $(BUILD)/host/lib/cas.o $(FS_HOST_OBJS) $(SITEMAP_HOST_OBJS)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOSTCFLAGS) $^ -o $@
+UNIT_TESTS += $(BUILD)/tests/test_hotfile
+QEMU_TESTS += tests/qemu/test_hotcache.py
+
 $(BUILD)/bench_sitemap: $(BUILD)/host/tests/sitemap/bench_sitemap.o $(FS_HOST_OBJS) \
                         $(SITEMAP_HOST_OBJS)
 	@mkdir -p $(dir $@)
