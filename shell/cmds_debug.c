@@ -23,6 +23,16 @@ static int recurse(int depth)
     return recurse(depth + 1) + pad[0];
 }
 
+/* `crash irq`: a null dereference inside the timer interrupt handler, i.e. in the kernel
+ * proper, which must stop the machine with the report (no silent hang, no reboot). */
+static volatile int fault_in_irq;
+
+static void tick_fault(void)
+{
+    if (fault_in_irq)
+        sink_int = *(volatile int *)(uintptr_t)(fault_in_irq - 1);
+}
+
 static int cmd_crash(int argc, char **argv)
 {
     if (argc != 2)
@@ -42,18 +52,26 @@ static int cmd_crash(int argc, char **argv)
         sink_int = *(volatile int *)(uintptr_t)0x8000000000000000ull; /* non-canonical */
     } else if (!strcmp(k, "wrtext")) {
         *(volatile uint8_t *)(uintptr_t)cmd_crash = 0xc3; /* kernel text is read-only */
+    } else if (!strcmp(k, "irq")) {
+        if (clock_add_tick_hook(tick_fault)) {
+            printf("crash: no free timer hook\n");
+            return 1;
+        }
+        fault_in_irq = 1;
+        for (int i = 0; i < 100; i++)
+            cpu_halt(); /* the next tick faults */
     } else if (!strcmp(k, "nx")) {
         static uint8_t data_ret = 0xc3;
         ((void (*)(void))(uintptr_t)&data_ret)(); /* data is never executable */
     } else {
-        printf("crash: unknown kind '%s' (null, ud, div, stack, gp, wrtext, nx)\n", k);
+        printf("crash: unknown kind '%s' (null, ud, div, stack, gp, wrtext, nx, irq)\n", k);
         return 2;
     }
     printf("crash: %s did not fault\n", k);
     return 1;
 }
-SHELL_COMMAND("crash", cmd_crash, "null|ud|div|stack|gp|wrtext|nx",
-              "trigger a CPU exception on purpose (tests the fault reports)");
+SHELL_COMMAND("crash", cmd_crash, "null|ud|div|stack|gp|wrtext|nx|irq",
+              "trigger a CPU exception on purpose (irq: in the kernel proper, halts)");
 
 static volatile unsigned irq_logs, exc_logs;
 

@@ -149,6 +149,26 @@ def test_logging_from_handlers():
         check_in("up ", m.cmd("uptime"), "the system works after the log test")
 
 
+def test_fault_in_kernel_proper():
+    """A fault outside any command (here: inside the timer interrupt handler) stops the
+    machine with the full report: no silent hang, no triple-fault reboot."""
+    with Machine() as m:
+        m.wait_prompt()
+        m.send("crash irq\r")
+        out = m.read_until(r"system halted\.", 60)
+        check_in("page fault", out, "kernel-proper fault: reported")
+        check_in("tick_fault", out, "kernel-proper fault: RIP symbolised")
+        check_in("fault in the kernel proper", out, "kernel-proper fault: says the system stops")
+        m.send("uptime\r")
+        import time
+        time.sleep(3)
+        m._pump(0.5)
+        check(b"up " not in m.pending and b"VELOCITY-OS" not in m.pending,
+              "after it the machine neither answers nor reboots", bytes(m.pending[-300:]).decode(errors="replace"))
+        check(m.qmp("query-status")["status"] == "running" and m.proc.poll() is None,
+              "QEMU is still there (halted CPU, not a reset or exit)")
+
+
 def test_reboot():
     with Machine() as m:
         m.wait_prompt()
@@ -176,4 +196,4 @@ def test_memory_sizes_and_cpus():
 
 
 run(test_banner_commands_and_exceptions, test_line_editing, test_garbage_and_long_lines,
-    test_logging_from_handlers, test_reboot, test_memory_sizes_and_cpus)
+    test_logging_from_handlers, test_fault_in_kernel_proper, test_reboot, test_memory_sizes_and_cpus)
