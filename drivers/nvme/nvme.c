@@ -10,7 +10,8 @@
  * Recovery: a command past its deadline or CSTS.CFS makes nvme_recover() repeat the
  * enable sequence on the same memory, re-create the I/O queues and resubmit the commands
  * that were outstanding (each at most NVME_MAX_RETRIES times); if the controller will not
- * come back it is marked dead and every request fails with BLK_ENODEV. */
+ * come back it is marked dead and every request fails with BLK_ENODEV.  Writes in flight or
+ * unflushed across a reset make the namespace's next flush wait for them (nvme_io.c). */
 #include <string.h>
 #include "arch/x86_64/cpu.h"
 #include "drivers/nvme/nvme_int.h"

@@ -26,6 +26,8 @@ int nvme_set_irq_mode(bool irq);
 bool nvme_irq_mode(void);
 /* Wait for REQ (submitted on DEV, an NVMe device) in the current mode; returns its status. */
 int nvme_wait(struct blkdev *dev, struct blk_req *req);
+/* Wait until one of REQS[0..N) is done (at least one must be submitted); returns its index. */
+unsigned nvme_wait_any(struct blkdev *dev, struct blk_req *reqs, unsigned n);
 /* The message of the last failed command on DEV ("" if none). */
 const char *nvme_last_error(struct blkdev *dev);
 

@@ -28,7 +28,8 @@ enum {
     NVME_MAX_XFER = 3u << 20,     /* our per-command cap when MDTS allows more (or is 0):
                                      QEMU maps at most 1024 PRP entries (IOV_MAX) a command */
     NVME_MAX_LISTS = 4,           /* PRP list pages a slot can need at NVME_MAX_XFER */
-    NVME_MAX_RETRIES = 3,         /* resubmissions of a timed-out command before failing it */
+    NVME_MAX_RETRIES = 3,         /* resubmissions of a timed-out command before failing it,
+                                     and of one that failed with DNR=0 */
     NVME_IO_TIMEOUT_MS = 3000,    /* default; `nvme timeout MS` changes it */
     NVME_ADMIN_TIMEOUT_MS = 3000,
     NVME_CHECK_INTERVAL_MS = 5,   /* how often poll() looks for expired commands and CFS */
@@ -44,6 +45,10 @@ struct nvme_slot {
     uint64_t lba;           /* for error messages */
     uint32_t count;
     uint8_t tries;          /* resubmissions after timeouts */
+    uint8_t st_tries;       /* resubmissions after a retryable (DNR=0) error status */
+    bool reset_write;       /* a write that was in flight across a controller reset */
+    bool covers;            /* a flush pushed when no such write was outstanding */
+    bool parked;            /* a flush waiting for those writes before it is re-issued */
     uint32_t sqe[16];       /* kept for resubmission after a reset */
     uint64_t *list_virt[NVME_MAX_LISTS];
     uint64_t list_phys[NVME_MAX_LISTS];
@@ -75,6 +80,12 @@ struct nvme_ns {
     uint8_t flbas, nlbaf;
     uint64_t nsze;
     struct blk_req *pend_head, *pend_tail;   /* accepted, not all pieces issued yet */
+    /* Durability across resets: a write issued since the last flush was issued
+     * (unflushed) may be lost or reordered by a reset, so the next flush may report
+     * success only if it was pushed after every write resubmitted by the reset had
+     * completed (reflush; reset_writes counts those still outstanding). */
+    bool unflushed, reflush;
+    uint16_t reset_writes;
     char last_error[112];
 };
 
@@ -124,6 +135,7 @@ const char *nvme_strerror(int err);
 extern struct nvme_ctrl *nvme_ctrls[NVME_MAX_CTRL];
 extern unsigned nvme_nctrl;
 extern uint64_t nvme_first_read_ns;   /* takeover start to the first completed read */
+extern uint64_t nvme_halted_tsc;      /* TSC cycles nvme_wait spent halted (CPU cost) */
 
 /* nvme.c */
 uint32_t nvme_rd32(struct nvme_ctrl *c, uint32_t reg);

@@ -2,116 +2,112 @@
  * status code type, names as in the base specification (§4.6.1) and the NVM command set. */
 #include "drivers/nvme/nvme_status.h"
 #include <stdio.h>
+#include <string.h>
 #include "lib/blkdev.h"
 
-struct code_name {
-    uint8_t sc;
-    const char *name;
-};
+/* Each table is one string of entries: the code as one byte, then its NUL-terminated name.
+ * (An array of pointers would cost a pointer and a load-time relocation per name.) */
+#define E(code, name) code name "\0"
 
-static const struct code_name generic_codes[] = {
-    { 0x00, "success" },
-    { 0x01, "invalid command opcode" },
-    { 0x02, "invalid field in command" },
-    { 0x03, "command ID conflict" },
-    { 0x04, "data transfer error" },
-    { 0x05, "commands aborted due to power loss notification" },
-    { 0x06, "internal error" },
-    { 0x07, "command abort requested" },
-    { 0x08, "command aborted due to SQ deletion" },
-    { 0x09, "command aborted due to failed fused command" },
-    { 0x0a, "command aborted due to missing fused command" },
-    { 0x0b, "invalid namespace or format" },
-    { 0x0c, "command sequence error" },
-    { 0x0d, "invalid SGL segment descriptor" },
-    { 0x0e, "invalid number of SGL descriptors" },
-    { 0x0f, "data SGL length invalid" },
-    { 0x10, "metadata SGL length invalid" },
-    { 0x11, "SGL descriptor type invalid" },
-    { 0x12, "invalid use of controller memory buffer" },
-    { 0x13, "PRP offset invalid" },
-    { 0x14, "atomic write unit exceeded" },
-    { 0x15, "operation denied" },
-    { 0x16, "SGL offset invalid" },
-    { 0x18, "host identifier inconsistent format" },
-    { 0x19, "keep alive timer expired" },
-    { 0x1a, "keep alive timeout invalid" },
-    { 0x1b, "command aborted due to preempt and abort" },
-    { 0x1c, "sanitize failed" },
-    { 0x1d, "sanitize in progress" },
-    { 0x1e, "SGL data block granularity invalid" },
-    { 0x1f, "command not supported for queue in CMB" },
-    { 0x20, "namespace is write protected" },
-    { 0x21, "command interrupted" },
-    { 0x22, "transient transport error" },
-    { 0x80, "LBA out of range" },
-    { 0x81, "capacity exceeded" },
-    { 0x82, "namespace not ready" },
-    { 0x83, "reservation conflict" },
-    { 0x84, "format in progress" },
-};
+static const char generic_codes[] =
+    E("\x00", "success")
+    E("\x01", "invalid command opcode")
+    E("\x02", "invalid field in command")
+    E("\x03", "command ID conflict")
+    E("\x04", "data transfer error")
+    E("\x05", "commands aborted due to power loss notification")
+    E("\x06", "internal error")
+    E("\x07", "command abort requested")
+    E("\x08", "command aborted due to SQ deletion")
+    E("\x09", "command aborted due to failed fused command")
+    E("\x0a", "command aborted due to missing fused command")
+    E("\x0b", "invalid namespace or format")
+    E("\x0c", "command sequence error")
+    E("\x0d", "invalid SGL segment descriptor")
+    E("\x0e", "invalid number of SGL descriptors")
+    E("\x0f", "data SGL length invalid")
+    E("\x10", "metadata SGL length invalid")
+    E("\x11", "SGL descriptor type invalid")
+    E("\x12", "invalid use of controller memory buffer")
+    E("\x13", "PRP offset invalid")
+    E("\x14", "atomic write unit exceeded")
+    E("\x15", "operation denied")
+    E("\x16", "SGL offset invalid")
+    E("\x18", "host identifier inconsistent format")
+    E("\x19", "keep alive timer expired")
+    E("\x1a", "keep alive timeout invalid")
+    E("\x1b", "command aborted due to preempt and abort")
+    E("\x1c", "sanitize failed")
+    E("\x1d", "sanitize in progress")
+    E("\x1e", "SGL data block granularity invalid")
+    E("\x1f", "command not supported for queue in CMB")
+    E("\x20", "namespace is write protected")
+    E("\x21", "command interrupted")
+    E("\x22", "transient transport error")
+    E("\x80", "LBA out of range")
+    E("\x81", "capacity exceeded")
+    E("\x82", "namespace not ready")
+    E("\x83", "reservation conflict")
+    E("\x84", "format in progress");
 
-static const struct code_name cmd_codes[] = {
-    { 0x00, "completion queue invalid" },
-    { 0x01, "invalid queue identifier" },
-    { 0x02, "invalid queue size" },
-    { 0x03, "abort command limit exceeded" },
-    { 0x05, "asynchronous event request limit exceeded" },
-    { 0x06, "invalid firmware slot" },
-    { 0x07, "invalid firmware image" },
-    { 0x08, "invalid interrupt vector" },
-    { 0x09, "invalid log page" },
-    { 0x0a, "invalid format" },
-    { 0x0b, "firmware activation requires conventional reset" },
-    { 0x0c, "invalid queue deletion" },
-    { 0x0d, "feature identifier not saveable" },
-    { 0x0e, "feature not changeable" },
-    { 0x0f, "feature not namespace specific" },
-    { 0x10, "firmware activation requires NVM subsystem reset" },
-    { 0x11, "firmware activation requires controller level reset" },
-    { 0x12, "firmware activation requires maximum time violation" },
-    { 0x13, "firmware activation prohibited" },
-    { 0x14, "overlapping range" },
-    { 0x15, "namespace insufficient capacity" },
-    { 0x16, "namespace identifier unavailable" },
-    { 0x18, "namespace already attached" },
-    { 0x19, "namespace is private" },
-    { 0x1a, "namespace not attached" },
-    { 0x1b, "thin provisioning not supported" },
-    { 0x1c, "controller list invalid" },
-    { 0x80, "conflicting attributes" },
-    { 0x81, "invalid protection information" },
-    { 0x82, "attempted write to read only range" },
-};
+static const char cmd_codes[] =
+    E("\x00", "completion queue invalid")
+    E("\x01", "invalid queue identifier")
+    E("\x02", "invalid queue size")
+    E("\x03", "abort command limit exceeded")
+    E("\x05", "asynchronous event request limit exceeded")
+    E("\x06", "invalid firmware slot")
+    E("\x07", "invalid firmware image")
+    E("\x08", "invalid interrupt vector")
+    E("\x09", "invalid log page")
+    E("\x0a", "invalid format")
+    E("\x0b", "firmware activation requires conventional reset")
+    E("\x0c", "invalid queue deletion")
+    E("\x0d", "feature identifier not saveable")
+    E("\x0e", "feature not changeable")
+    E("\x0f", "feature not namespace specific")
+    E("\x10", "firmware activation requires NVM subsystem reset")
+    E("\x11", "firmware activation requires controller level reset")
+    E("\x12", "firmware activation requires maximum time violation")
+    E("\x13", "firmware activation prohibited")
+    E("\x14", "overlapping range")
+    E("\x15", "namespace insufficient capacity")
+    E("\x16", "namespace identifier unavailable")
+    E("\x18", "namespace already attached")
+    E("\x19", "namespace is private")
+    E("\x1a", "namespace not attached")
+    E("\x1b", "thin provisioning not supported")
+    E("\x1c", "controller list invalid")
+    E("\x80", "conflicting attributes")
+    E("\x81", "invalid protection information")
+    E("\x82", "attempted write to read only range");
 
-static const struct code_name media_codes[] = {
-    { 0x80, "write fault" },
-    { 0x81, "unrecovered read error" },
-    { 0x82, "end-to-end guard check error" },
-    { 0x83, "end-to-end application tag check error" },
-    { 0x84, "end-to-end reference tag check error" },
-    { 0x85, "compare failure" },
-    { 0x86, "access denied" },
-    { 0x87, "deallocated or unwritten logical block" },
-};
+static const char media_codes[] =
+    E("\x80", "write fault")
+    E("\x81", "unrecovered read error")
+    E("\x82", "end-to-end guard check error")
+    E("\x83", "end-to-end application tag check error")
+    E("\x84", "end-to-end reference tag check error")
+    E("\x85", "compare failure")
+    E("\x86", "access denied")
+    E("\x87", "deallocated or unwritten logical block");
 
-static const struct code_name path_codes[] = {
-    { 0x00, "internal path error" },
-    { 0x01, "asymmetric access persistent loss" },
-    { 0x02, "asymmetric access inaccessible" },
-    { 0x03, "asymmetric access transition" },
-    { 0x60, "controller pathing error" },
-    { 0x70, "host pathing error" },
-    { 0x71, "command aborted by host" },
-};
+static const char path_codes[] =
+    E("\x00", "internal path error")
+    E("\x01", "asymmetric access persistent loss")
+    E("\x02", "asymmetric access inaccessible")
+    E("\x03", "asymmetric access transition")
+    E("\x60", "controller pathing error")
+    E("\x70", "host pathing error")
+    E("\x71", "command aborted by host");
 
-#define TABLE(t) t, sizeof t / sizeof t[0]
+#define TABLE(t) t, sizeof t - 1
 
-static const char *lookup(const struct code_name *t, size_t n, uint8_t sc)
+static const char *lookup(const char *t, size_t n, uint8_t sc)
 {
-    for (size_t i = 0; i < n; i++)
-        if (t[i].sc == sc)
-            return t[i].name;
+    for (const char *p = t; p < t + n; p += strlen(p + 1) + 2)
+        if ((uint8_t)p[0] == sc)
+            return p + 1;
     return NULL;
 }
 
