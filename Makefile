@@ -33,7 +33,7 @@ FUZZ_SECONDS ?= 20
 NDA_TOOL     := $(BUILD)/nda
 FATIMG       := $(BUILD)/fatimg
 
-.PHONY: all run test bench debug deps clean unit-tests fuzz qemu-tests kernel images
+.PHONY: all run test bench debug deps clean fuzz-long kernel images
 all: kernel host-tools images
 
 include lib/module.mk
@@ -61,6 +61,10 @@ test: deps
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(FUZZERS)
 	@tools/testrun.sh --unit "$(UNIT_TESTS)" --fuzz "$(FUZZERS)" --fuzz-seconds $(FUZZ_SECONDS) \
 	    --qemu "$(QEMU_TESTS)"
+
+# Every fuzzer for FUZZ_LONG_SECONDS (default 30 minutes) instead of make test's short run.
+fuzz-long: $(FUZZERS)
+	@tools/testrun.sh --fuzz "$(FUZZERS)" --fuzz-seconds $${FUZZ_LONG_SECONDS:-1800}
 
 bench: deps
 	@$(MAKE) --no-print-directory all

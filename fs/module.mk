@@ -58,12 +58,6 @@ $(BUILD)/fuzz-corpus/fat_fuzz/.seeded: tests/fuzz/fat_seeds.py
 	python3 tests/fuzz/fat_seeds.py $(dir $@) && touch $@
 FUZZERS += $(BUILD)/fuzz/fat_fuzz
 
-.PHONY: fuzz-long
-fuzz-long: $(BUILD)/fuzz/fat_fuzz
-	$(BUILD)/fuzz/fat_fuzz -max_total_time=$${FUZZ_LONG_SECONDS:-1800} \
-	    -artifact_prefix=$(BUILD)/fuzz-artifacts/fat_fuzz- $(BUILD)/fuzz-corpus/fat_fuzz \
-	    $(wildcard tests/fuzz/seeds/fat_fuzz)
-
 $(BUILD)/bench_fat: $(BUILD)/host/tests/fs/bench_fat.o $(FS_HOST_OBJS)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOSTCFLAGS) $^ -o $@
