@@ -9,6 +9,7 @@
  * ancestor, so a refresh descends only along flagged paths and reads only the flagged
  * blocks.  Memory use per file: one node (~136 bytes), its name, 32 bytes per 4 KiB. */
 #include "fs/sitemap.h"
+#include <stdio.h>
 #include <string.h>
 
 const char *sm_strerror(int err)
@@ -689,3 +690,16 @@ void sm_dir_hash(const struct sitemap *sm, uint32_t i, uint8_t out[SM_HASH]) { d
 uint32_t sm_node_alloc(struct sitemap *sm) { return node_alloc(sm); }
 int sm_pool_alloc(struct sitemap *sm, size_t bytes, uint32_t *off) { return pool_alloc(sm, bytes, off); }
 void sm_reset(struct sitemap *sm) { reset(sm); }
+
+void sitemap_node_line(const struct sitemap *sm, uint32_t i, const char *path, char line[SM_LINE_MAX])
+{
+    const struct sm_node *n = &sm->nodes[i];
+    char h[65], c[65];
+    sha256_hex(n->hash, h);
+    if (n->kind == SM_FILE) {
+        sha256_hex(n->content, c);
+        snprintf(line, SM_LINE_MAX, "F %s %s %u %s", h, c, (unsigned)n->size, path);
+    } else {
+        snprintf(line, SM_LINE_MAX, "D %s - - %s%s", h, path, path[1] ? "/" : "");
+    }
+}

@@ -152,6 +152,11 @@ void sitemap_mem_hash(const void *data, uint32_t len, uint8_t *blocks, uint8_t l
 /* Walk the tree in canonical order: FN gets each node and its path (depth-first). */
 typedef void (*sm_walk_fn)(void *ctx, const struct sitemap *sm, uint32_t node, const char *path);
 void sitemap_walk(const struct sitemap *sm, sm_walk_fn fn, void *ctx);
+/* The listing line of one node, as `sitemap -l` prints it (host tool and OS alike):
+ * "F <leaf hash> <content hash> <size> <path>" or "D <hash> - - <path>/". */
+#define SM_LINE_MAX (2 * 65 + 16 + 1024 + 8)
+void sitemap_node_line(const struct sitemap *sm, uint32_t node, const char *path,
+                       char line[SM_LINE_MAX]);
 
 struct sm_diff {
     uint32_t added, removed, changed;   /* files (a directory counts its files) */

@@ -134,15 +134,9 @@ static int sm_fail(const char *cmd, const struct sitemap *sm, int err)
 static void list_node(void *ctx, const struct sitemap *sm, uint32_t i, const char *path)
 {
     (void)ctx;
-    const struct sm_node *n = &sm->nodes[i];
-    char h[65], c[65];
-    sha256_hex(n->hash, h);
-    if (n->kind == SM_FILE) {
-        sha256_hex(n->content, c);
-        printf("F %s %s %u %s\n", h, c, n->size, path);
-    } else {
-        printf("D %s - - %s%s\n", h, path, path[1] ? "/" : "");
-    }
+    char line[SM_LINE_MAX];
+    sitemap_node_line(sm, i, path, line);
+    printf("%s\n", line);
 }
 
 static int cmd_sitemap(int argc, char **argv)
