@@ -1,15 +1,22 @@
-/* vm/interp.c: the reference engine - a switch interpreter over the verified program.
+/* vm/interp.c: the reference engine - a direct-threaded interpreter over the verified
+ * program.
  *
  * Interface: vm_interp_run(p, st), called by vm_run() with st prepared.
+ * On its first run of a program it pre-decodes p->insns into p->idec (see predecode below:
+ * per-slot handler addresses, GCC/clang labels-as-values, so dispatch is one indirect jump
+ * per instruction), then runs from there.  Slot index = pc, so faults name the same pc.
  * It trusts the verifier's invariants (vm_internal.h) and enforces the run-time ones itself,
  * through the same slow paths the JIT calls (vm.c), so both engines report identical errors:
- *   - every load/store/atomic goes through the sandbox check before touching memory;
+ *   - every load/store/atomic goes through the sandbox check before touching memory, except
+ *     r10-relative accesses inside the current 512-byte frame, which cannot leave the stack
+ *     (r10 is read-only and always a frame top: the same rule the JIT uses);
  *   - local calls are bounded by VM_MAX_CALL_DEPTH, saved frames live in st->frames (never
  *     in program-visible memory, so a program cannot forge a return address);
  *   - taken backward jumps and calls poll the stop flag / deadline.
  * Arithmetic follows RFC 9669 exactly, written so no C undefined behaviour can occur
  * (shifts masked, division by zero and INT_MIN/-1 handled explicitly).
  */
+#include <stdbool.h>
 #include <string.h>
 #include "vm/vm_internal.h"
 
@@ -128,246 +135,517 @@ static inline uint32_t alu32(uint8_t op, int16_t off, uint32_t a, uint32_t b)
     }
 }
 
-static inline int cond64(uint8_t op, uint64_t a, uint64_t b)
+/* Division and modulo out of line: rare, and the kernel build counts every byte. */
+static __attribute__((noinline)) uint64_t divmod64(uint8_t op, int16_t off, uint64_t a, uint64_t b)
 {
-    switch (op) {
-    case BPF_JEQ: return a == b;
-    case BPF_JGT: return a > b;
-    case BPF_JGE: return a >= b;
-    case BPF_JSET: return (a & b) != 0;
-    case BPF_JNE: return a != b;
-    case BPF_JSGT: return (int64_t)a > (int64_t)b;
-    case BPF_JSGE: return (int64_t)a >= (int64_t)b;
-    case BPF_JLT: return a < b;
-    case BPF_JLE: return a <= b;
-    case BPF_JSLT: return (int64_t)a < (int64_t)b;
-    case BPF_JSLE: return (int64_t)a <= (int64_t)b;
-    default: return 0;
-    }
+    return alu64(op, off, a, b);
 }
 
-static inline int cond32(uint8_t op, uint32_t a, uint32_t b)
+static __attribute__((noinline)) uint32_t divmod32(uint8_t op, int16_t off, uint32_t a, uint32_t b)
 {
-    switch (op) {
-    case BPF_JEQ: return a == b;
-    case BPF_JGT: return a > b;
-    case BPF_JGE: return a >= b;
-    case BPF_JSET: return (a & b) != 0;
-    case BPF_JNE: return a != b;
-    case BPF_JSGT: return (int32_t)a > (int32_t)b;
-    case BPF_JSGE: return (int32_t)a >= (int32_t)b;
-    case BPF_JLT: return a < b;
-    case BPF_JLE: return a <= b;
-    case BPF_JSLT: return (int32_t)a < (int32_t)b;
-    case BPF_JSLE: return (int32_t)a <= (int32_t)b;
-    default: return 0;
-    }
+    return alu32(op, off, a, b);
 }
 
-/* The sandbox rule of vm.h as one unsigned compare per bound; wrap-around safe because
- * mem_hi - lo >= size always holds (the stack alone is larger than any access). */
-#define MEM_CHECK(addr, size, lo, access)                                                  \
-    do {                                                                                   \
-        if (__builtin_expect((addr) - (lo) > (mem_hi - (lo)) - (size), 0) &&               \
-            !vm_mem_slow(st, (addr), (size), (access), pc))                                \
-            goto out;                                                                      \
-    } while (0)
+/* ---- pre-decoding ----
+ * The interpreter runs p->idec[] (vm_islot, one per instruction slot, so pc = slot index and
+ * jump offsets are unchanged): each slot holds its handler's address and the instruction's
+ * fields.  Besides one kind per opcode byte there are kinds for the cases decoding can
+ * settle once: frame-pointer accesses that need no check, local vs helper calls, the
+ * byte-swap widths, sign-extending moves, and two of clang's idioms run as one step:
+ *   rotate:  mov A, X; rsh A, n; mov B, X; lsh B, w-n; or B, A     (A and B both written)
+ *   test:    mov A, X; and A, imm; jeq/jne A, 0, +off (forward)     (A written)
+ * A fused group computes every register exactly as its instructions do and none of them can
+ * stop the program, so faults and poll points are unchanged; decoding fuses only when no
+ * instruction but the first is a jump target. */
+enum {
+    K_BAD = 256, /* never a valid opcode kind: offset 0 in the label table */
+    K_LDX_STK = K_BAD + 1,  /* + log2(size): r10 + off inside the current frame */
+    K_STX_STK = K_LDX_STK + 4,
+    K_ST_STK = K_STX_STK + 4,
+    K_CALL_LOCAL = K_ST_STK + 4,
+    K_MOVSX64, K_MOVSX32,
+    K_BSWAP16, K_BSWAP32, K_BSWAP64, K_ZEXT16, K_ZEXT32, K_NOP,
+    K_ROT32, K_ROT64,
+    K_TEST32_EQ, K_TEST32_NE, K_TEST64_EQ, K_TEST64_NE,
+    K_COUNT
+};
+enum { ROT_LEN = 5, TEST_LEN = 3 };
 
-#define POLL()                                                                             \
-    do {                                                                                   \
-        if (__builtin_expect(st->stop | (--st->ticks == 0), 0) && !vm_poll(st, pc))        \
-            goto out;                                                                      \
-    } while (0)
+static int lg2(unsigned size) { return size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3; }
+
+static bool is_target(const vm_islot *s, uint32_t k) { return s[k].h == (const void *)1; }
+
+/* Kind of a fused group at pc (0: none); slot gets its fields. */
+static unsigned fuse(const vm_program *p, const vm_islot *s, uint32_t pc, vm_islot *slot)
+{
+    vm_insn i[ROT_LEN];
+    uint32_t n = p->n_insns - pc < ROT_LEN ? p->n_insns - pc : ROT_LEN;
+    for (uint32_t k = 0; k < n; k++) {
+        i[k] = vm_insn_decode(p->insns[pc + k]);
+        if (k && is_target(s, pc + k)) {
+            n = k;
+            break;
+        }
+    }
+    uint8_t cls = BPF_CLASS(i[0].code);
+    if (n < TEST_LEN || (cls != BPF_ALU && cls != BPF_ALU64) ||
+        i[0].code != (cls | BPF_MOV | BPF_X) || i[0].off != 0 || i[0].dst == i[0].src)
+        return 0;
+    uint8_t a = i[0].dst, x = i[0].src;
+    int w = cls == BPF_ALU64 ? 64 : 32, sh = i[1].imm;
+    if (n >= ROT_LEN && i[1].code == (cls | BPF_RSH | BPF_K) && i[1].dst == a &&
+        i[2].code == (cls | BPF_MOV | BPF_X) && i[2].off == 0 && i[2].src == x &&
+        i[2].dst != a && i[2].dst != x && i[3].code == (cls | BPF_LSH | BPF_K) &&
+        i[3].dst == i[2].dst && i[4].code == (cls | BPF_OR | BPF_X) && i[4].dst == i[2].dst &&
+        i[4].src == a && sh > 0 && sh < w && i[3].imm == w - sh) {
+        slot->dst = i[2].dst;
+        slot->src = x;
+        slot->imm = sh;
+        slot->off = a;
+        return w == 64 ? K_ROT64 : K_ROT32;
+    }
+    uint8_t jc = BPF_CLASS(i[2].code), op = BPF_OP(i[2].code);
+    if (i[1].code == (cls | BPF_AND | BPF_K) && i[1].dst == a &&
+        (jc == BPF_JMP || (jc == BPF_JMP32 && w == 32)) && (op == BPF_JEQ || op == BPF_JNE) &&
+        BPF_SRC(i[2].code) == BPF_K && i[2].dst == a && i[2].imm == 0 && i[2].off >= 0 &&
+        i[2].off <= INT16_MAX - TEST_LEN) {
+        slot->dst = a;
+        slot->src = x;
+        slot->imm = i[1].imm;
+        slot->off = (int16_t)(i[2].off + TEST_LEN);
+        return w == 64 ? (op == BPF_JEQ ? K_TEST64_EQ : K_TEST64_NE)
+                       : (op == BPF_JEQ ? K_TEST32_EQ : K_TEST32_NE);
+    }
+    return 0;
+}
+
+/* Fills p->idec: h = h0 + tab[kind].  elide: r10-relative frame accesses stay in the stack. */
+static void predecode(vm_program *p, const void *h0, const int32_t *tab, bool elide)
+{
+    vm_islot *s = p->idec;
+    uint32_t n = p->n_insns;
+    memset(s, 0, n * sizeof *s);
+    for (uint32_t pc = 0; pc < n; pc++) { /* mark jump and call targets */
+        vm_insn i = vm_insn_decode(p->insns[pc]);
+        uint8_t cls = BPF_CLASS(i.code);
+        int64_t t = -1;
+        if (i.code == OP_CALL && i.src == BPF_PSEUDO_LOCAL)
+            t = (int64_t)pc + 1 + i.imm;
+        else if ((cls == BPF_JMP || cls == BPF_JMP32) && i.code != OP_CALL &&
+                 i.code != OP_CALLX && i.code != OP_EXIT)
+            t = (int64_t)pc + 1 + (i.code == OP_JA32 ? i.imm : i.off);
+        if (t >= 0 && t < n)
+            s[t].h = (const void *)1;
+        pc += i.code == OP_LDDW;
+    }
+    for (uint32_t pc = 0; pc < n; pc++) {
+        vm_insn i = vm_insn_decode(p->insns[pc]);
+        vm_islot slot = {0};
+        unsigned kind = fuse(p, s, pc, &slot);
+        if (!kind) {
+            uint8_t cls = BPF_CLASS(i.code), op = BPF_OP(i.code);
+            unsigned size = BPF_SIZE(i.code) == BPF_B ? 1 : BPF_SIZE(i.code) == BPF_H ? 2
+                          : BPF_SIZE(i.code) == BPF_W ? 4 : 8;
+            uint8_t base = cls == BPF_LDX ? i.src : i.dst;
+            bool frame = elide && base == 10 && i.off >= -VM_FRAME_SIZE && i.off + (int)size <= 0;
+            kind = i.code;
+            slot.imm = i.imm;
+            slot.off = i.off;
+            slot.dst = i.dst;
+            slot.src = i.src;
+            if (frame && cls == BPF_LDX && BPF_MODE(i.code) == BPF_MEM)
+                kind = K_LDX_STK + lg2(size);
+            else if (frame && cls == BPF_STX && BPF_MODE(i.code) == BPF_MEM)
+                kind = K_STX_STK + lg2(size);
+            else if (frame && cls == BPF_ST && BPF_MODE(i.code) == BPF_MEM)
+                kind = K_ST_STK + lg2(size);
+            else if (i.code == OP_CALL && i.src == BPF_PSEUDO_LOCAL)
+                kind = K_CALL_LOCAL;
+            else if (op == BPF_MOV && BPF_SRC(i.code) == BPF_X && i.off &&
+                     (cls == BPF_ALU || cls == BPF_ALU64))
+                kind = cls == BPF_ALU64 ? K_MOVSX64 : K_MOVSX32;
+            else if (op == BPF_END && (cls == BPF_ALU || cls == BPF_ALU64)) {
+                bool swap = cls == BPF_ALU64 || BPF_SRC(i.code) == BPF_X;
+                kind = i.imm == 16 ? (swap ? K_BSWAP16 : K_ZEXT16)
+                     : i.imm == 32 ? (swap ? K_BSWAP32 : K_ZEXT32)
+                                   : (swap ? K_BSWAP64 : K_NOP);
+            } else if (i.code == OP_LDDW && pc + 1 < n) {
+                s[pc + 1].k = (uint32_t)i.imm | (p->insns[pc + 1] >> 32) << 32;
+                s[pc + 1].h = (const char *)h0 + tab[K_BAD];
+            }
+        }
+        slot.h = (const char *)h0 + tab[kind];
+        s[pc] = slot;
+        pc += i.code == OP_LDDW;
+    }
+    p->idec_ready = 1;
+}
+
+/* ---- the interpreter ---- */
+
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 void vm_interp_run(vm_program *p, vm_state *st)
 {
-    const uint64_t *code = p->insns;
-    const uint64_t mem_lo = st->mem_lo, rw_lo = st->rw_lo;
-    const uint64_t mem_hi = st->mem_hi;
-    uint64_t reg[11];
-    uint32_t pc = p->entry;
+    /* Label addresses as offsets from h_bad (position independent, 4 bytes each). */
+#define L(x) ((int32_t)(&&x - &&h_bad))
+#define TBIN(name, OP)                                                                     \
+    [BPF_ALU64 | OP | BPF_K] = L(name##_k64), [BPF_ALU64 | OP | BPF_X] = L(name##_x64),     \
+    [BPF_ALU | OP | BPF_K] = L(name##_k32), [BPF_ALU | OP | BPF_X] = L(name##_x32)
+#define TJCC(name, OP)                                                                     \
+    [BPF_JMP | OP | BPF_K] = L(name##_k64), [BPF_JMP | OP | BPF_X] = L(name##_x64),         \
+    [BPF_JMP32 | OP | BPF_K] = L(name##_k32), [BPF_JMP32 | OP | BPF_X] = L(name##_x32)
+#define TMEM(SZ, N)                                                                        \
+    [BPF_LDX | BPF_MEM | SZ] = L(ldx##N), [BPF_ST | BPF_MEM | SZ] = L(st##N),               \
+    [BPF_STX | BPF_MEM | SZ] = L(stx##N), [K_LDX_STK + lg2c(N)] = L(ldx##N##_stk),           \
+    [K_STX_STK + lg2c(N)] = L(stx##N##_stk), [K_ST_STK + lg2c(N)] = L(st##N##_stk)
+#define lg2c(N) ((N) == 1 ? 0 : (N) == 2 ? 1 : (N) == 4 ? 2 : 3)
+    static const int32_t tab[K_COUNT] = {
+        TBIN(add, BPF_ADD), TBIN(sub, BPF_SUB), TBIN(mul, BPF_MUL), TBIN(div, BPF_DIV),
+        TBIN(or, BPF_OR), TBIN(and, BPF_AND), TBIN(lsh, BPF_LSH), TBIN(rsh, BPF_RSH),
+        TBIN(mod, BPF_MOD), TBIN(xor, BPF_XOR), TBIN(mov, BPF_MOV), TBIN(arsh, BPF_ARSH),
+        [BPF_ALU64 | BPF_NEG] = L(neg64), [BPF_ALU | BPF_NEG] = L(neg32),
+        [K_MOVSX64] = L(movsx64), [K_MOVSX32] = L(movsx32),
+        [K_BSWAP16] = L(bswap16), [K_BSWAP32] = L(bswap32), [K_BSWAP64] = L(bswap64),
+        [K_ZEXT16] = L(zext16), [K_ZEXT32] = L(zext32), [K_NOP] = L(nop),
+        [OP_LDDW] = L(lddw),
+        TMEM(BPF_B, 1), TMEM(BPF_H, 2), TMEM(BPF_W, 4), TMEM(BPF_DW, 8),
+        [BPF_LDX | BPF_MEMSX | BPF_B] = L(ldxsx1), [BPF_LDX | BPF_MEMSX | BPF_H] = L(ldxsx2),
+        [BPF_LDX | BPF_MEMSX | BPF_W] = L(ldxsx4),
+        [BPF_STX | BPF_ATOMIC | BPF_W] = L(atomic4), [BPF_STX | BPF_ATOMIC | BPF_DW] = L(atomic8),
+        [OP_JA] = L(ja), [OP_JA32] = L(ja32),
+        TJCC(jeq, BPF_JEQ), TJCC(jgt, BPF_JGT), TJCC(jge, BPF_JGE), TJCC(jset, BPF_JSET),
+        TJCC(jne, BPF_JNE), TJCC(jsgt, BPF_JSGT), TJCC(jsge, BPF_JSGE), TJCC(jlt, BPF_JLT),
+        TJCC(jle, BPF_JLE), TJCC(jslt, BPF_JSLT), TJCC(jsle, BPF_JSLE),
+        [K_CALL_LOCAL] = L(call_local), [OP_CALL] = L(call_helper), [OP_CALLX] = L(callx),
+        [OP_EXIT] = L(exit),
+        [K_ROT32] = L(rot32), [K_ROT64] = L(rot64),
+        [K_TEST32_EQ] = L(test32_eq), [K_TEST32_NE] = L(test32_ne),
+        [K_TEST64_EQ] = L(test64_eq), [K_TEST64_NE] = L(test64_ne),
+    };
+    const uint64_t mem_lo = st->mem_lo, rw_lo = st->rw_lo, mem_hi = st->mem_hi;
+    /* addr - lo <= span - size (unsigned) is the rule of vm.h; wrap-around safe because
+     * span >= size always holds (the stack alone is larger than any access). */
+    const uint64_t span_r = mem_hi - mem_lo, span_w = mem_hi - rw_lo;
+    uint64_t reg[11], hid, maddr;
+    int32_t jrel;
+    uint32_t ticks = st->ticks, depth = st->depth;
     memcpy(reg, st->reg, sizeof reg);
+    if (!p->idec_ready) {
+        uint64_t sb = p->seg_base[VM_SEG_STACK], ss = p->seg_size[VM_SEG_STACK];
+        bool elide = sb >= rw_lo && ss >= VM_STACK_SIZE && sb + ss <= mem_hi && sb + ss > sb &&
+                     st->stack_top == sb + ss;
+        predecode(p, &&h_bad, tab, elide);
+    }
+    const vm_islot *const base = p->idec;
+    const vm_islot *ip = base + p->entry;
+    goto *(void *)ip->h;
 
-/* One case per opcode byte: the op is a constant in each case, so the inline helpers above
- * fold to a single operation and dispatch is one jump table. */
-#define ALU(OP)                                                                            \
-    case BPF_ALU64 | OP | BPF_K:                                                           \
-        reg[dst] = alu64(OP, off, reg[dst], (uint64_t)(int64_t)imm);                       \
-        break;                                                                             \
-    case BPF_ALU64 | OP | BPF_X:                                                           \
-        reg[dst] = alu64(OP, off, reg[dst], reg[src]);                                     \
-        break;                                                                             \
-    case BPF_ALU | OP | BPF_K:                                                             \
-        reg[dst] = alu32(OP, off, (uint32_t)reg[dst], (uint32_t)imm);                      \
-        break;                                                                             \
-    case BPF_ALU | OP | BPF_X:                                                             \
-        reg[dst] = alu32(OP, off, (uint32_t)reg[dst], (uint32_t)reg[src]);                 \
-        break;
+#define PC() ((uint32_t)(ip - base))
+#define NEXT()                                                                             \
+    do {                                                                                   \
+        ip++;                                                                              \
+        goto *(void *)ip->h;                                                               \
+    } while (0)
+#define POLL()                                                                             \
+    do {                                                                                   \
+        if (UNLIKELY(st->stop | (--ticks == 0))) {                                         \
+            st->ticks = ticks;                                                             \
+            if (!vm_poll(st, PC()))                                                        \
+                goto out;                                                                  \
+            ticks = st->ticks;                                                             \
+        }                                                                                  \
+    } while (0)
+/* A taken jump by REL slots from ip; backward ones poll first (slow part shared). */
 #define JUMP(REL)                                                                          \
     do {                                                                                   \
-        if ((REL) < 0)                                                                     \
-            POLL();                                                                        \
-        pc = (uint32_t)((int64_t)pc + (REL));                                              \
+        jrel = (REL);                                                                      \
+        if (jrel < 0 && UNLIKELY(st->stop | (--ticks == 0)))                               \
+            goto poll_slow;                                                                \
+        ip += jrel + 1;                                                                    \
+        goto *(void *)ip->h;                                                               \
     } while (0)
-#define JCC(OP)                                                                            \
-    case BPF_JMP | OP | BPF_K:                                                             \
-        if (cond64(OP, reg[dst], (uint64_t)(int64_t)imm))                                  \
-            JUMP(off);                                                                     \
-        break;                                                                             \
-    case BPF_JMP | OP | BPF_X:                                                             \
-        if (cond64(OP, reg[dst], reg[src]))                                                \
-            JUMP(off);                                                                     \
-        break;                                                                             \
-    case BPF_JMP32 | OP | BPF_K:                                                           \
-        if (cond32(OP, (uint32_t)reg[dst], (uint32_t)imm))                                 \
-            JUMP(off);                                                                     \
-        break;                                                                             \
-    case BPF_JMP32 | OP | BPF_X:                                                           \
-        if (cond32(OP, (uint32_t)reg[dst], (uint32_t)reg[src]))                            \
-            JUMP(off);                                                                     \
-        break;
-#define LDX(SZ, N)                                                                         \
-    case BPF_LDX | BPF_MEM | SZ: {                                                         \
-        uint64_t a = reg[src] + (uint64_t)(int64_t)off;                                    \
-        MEM_CHECK(a, N, mem_lo, VM_READ);                                                  \
-        reg[dst] = ld(a, N);                                                               \
-        break;                                                                             \
+#define DST reg[ip->dst]
+#define SRC reg[ip->src]
+#define IMM ((uint64_t)(int64_t)ip->imm)
+
+h_bad: /* unreachable for verified programs */
+    vm_halt_error(st, VM_E_OPCODE, "interpreter: unverified opcode");
+    vm_halted(st, PC());
+    goto out;
+
+#define BIN(name, E64, E32)                                                                \
+    name##_k64 : { uint64_t a = DST, b = IMM; (void)a; DST = (E64); NEXT(); }              \
+    name##_x64 : { uint64_t a = DST, b = SRC; (void)a; DST = (E64); NEXT(); }              \
+    name##_k32 : { uint32_t a = (uint32_t)DST, b = (uint32_t)ip->imm; (void)a;             \
+                   DST = (uint32_t)(E32); NEXT(); }                                        \
+    name##_x32 : { uint32_t a = (uint32_t)DST, b = (uint32_t)SRC; (void)a;                 \
+                   DST = (uint32_t)(E32); NEXT(); }
+    BIN(add, a + b, a + b)
+    BIN(sub, a - b, a - b)
+    BIN(mul, a * b, a * b)
+    BIN(or, a | b, a | b)
+    BIN(and, a & b, a & b)
+    BIN(xor, a ^ b, a ^ b)
+    BIN(lsh, a << (b & 63), a << (b & 31))
+    BIN(rsh, a >> (b & 63), a >> (b & 31))
+    BIN(arsh, (uint64_t)((int64_t)a >> (b & 63)), (uint32_t)((int32_t)a >> (b & 31)))
+    BIN(mov, b, b)
+    BIN(div, divmod64(BPF_DIV, ip->off, a, b), divmod32(BPF_DIV, ip->off, a, b))
+    BIN(mod, divmod64(BPF_MOD, ip->off, a, b), divmod32(BPF_MOD, ip->off, a, b))
+neg64:
+    DST = 0 - DST;
+    NEXT();
+neg32:
+    DST = (uint32_t)(0 - (uint32_t)DST);
+    NEXT();
+movsx64:
+    DST = alu64(BPF_MOV, ip->off, 0, SRC);
+    NEXT();
+movsx32:
+    DST = alu32(BPF_MOV, ip->off, 0, (uint32_t)SRC);
+    NEXT();
+bswap16:
+    DST = bswap16(DST);
+    NEXT();
+bswap32:
+    DST = bswap32(DST);
+    NEXT();
+bswap64:
+    DST = bswap64(DST);
+    NEXT();
+zext16:
+    DST = (uint16_t)DST;
+    NEXT();
+zext32:
+    DST = (uint32_t)DST;
+    NEXT();
+nop:
+    NEXT();
+rot32: {
+    uint32_t x = (uint32_t)SRC, n = (uint32_t)ip->imm;
+    reg[ip->off] = x >> n;
+    DST = (uint32_t)(x >> n | x << (32 - n));
+    ip += ROT_LEN;
+    goto *(void *)ip->h;
+}
+rot64: {
+    uint64_t x = SRC, n = (uint64_t)ip->imm;
+    reg[ip->off] = x >> n;
+    DST = x >> n | x << (64 - n);
+    ip += ROT_LEN;
+    goto *(void *)ip->h;
+}
+#define TEST(name, T, EQ)                                                                  \
+    name : {                                                                               \
+        uint64_t v = (T)SRC & (T)(int64_t)ip->imm;                                         \
+        DST = v;                                                                           \
+        ip += (v == 0) == (EQ) ? ip->off : TEST_LEN;                                       \
+        goto *(void *)ip->h;                                                               \
     }
-#define LDXSX(SZ, N, T)                                                                    \
-    case BPF_LDX | BPF_MEMSX | SZ: {                                                       \
-        uint64_t a = reg[src] + (uint64_t)(int64_t)off;                                    \
-        MEM_CHECK(a, N, mem_lo, VM_READ);                                                  \
-        reg[dst] = (uint64_t)(int64_t)(T)ld(a, N);                                         \
-        break;                                                                             \
-    }
-#define STORE(SZ, N)                                                                       \
-    case BPF_ST | BPF_MEM | SZ: {                                                          \
-        uint64_t a = reg[dst] + (uint64_t)(int64_t)off;                                    \
-        MEM_CHECK(a, N, rw_lo, VM_WRITE);                                                  \
-        st_(a, N, (uint64_t)(int64_t)imm);                                                 \
-        break;                                                                             \
+    TEST(test32_eq, uint32_t, 1)
+    TEST(test32_ne, uint32_t, 0)
+    TEST(test64_eq, uint64_t, 1)
+    TEST(test64_ne, uint64_t, 0)
+lddw:
+    DST = ip[1].k;
+    ip += 2;
+    goto *(void *)ip->h;
+
+/* Plain loads and stores leave the fast check for mem_slow below (maddr = address). */
+#define CHECKP(a, N, lo, span)                                                             \
+    do {                                                                                   \
+        if (UNLIKELY((a) - (lo) > (span) - (N))) {                                         \
+            maddr = (a);                                                                   \
+            goto mem_slow;                                                                 \
+        }                                                                                  \
+    } while (0)
+#define CHECK(a, N, lo, span, access)                                                      \
+    do {                                                                                   \
+        if (UNLIKELY((a) - (lo) > (span) - (N)) && !vm_mem_slow(st, (a), (N), (access), PC())) \
+            goto out;                                                                      \
+    } while (0)
+#define MEM(N, T)                                                                      \
+    ldx##N : {                                                                             \
+        uint64_t a = SRC + (uint64_t)(int64_t)ip->off;                                     \
+        CHECKP(a, N, mem_lo, span_r);                                              \
+        T v;                                                                               \
+        memcpy(&v, (const void *)(uintptr_t)a, N);                                         \
+        DST = v;                                                                           \
+        NEXT();                                                                            \
     }                                                                                      \
-    case BPF_STX | BPF_MEM | SZ: {                                                         \
-        uint64_t a = reg[dst] + (uint64_t)(int64_t)off;                                    \
-        MEM_CHECK(a, N, rw_lo, VM_WRITE);                                                  \
-        st_(a, N, reg[src]);                                                               \
-        break;                                                                             \
+    ldx##N##_stk : {                                                                       \
+        T v;                                                                               \
+        memcpy(&v, (const void *)(uintptr_t)(reg[10] + (uint64_t)(int64_t)ip->off), N);    \
+        DST = v;                                                                           \
+        NEXT();                                                                            \
+    }                                                                                      \
+    stx##N : {                                                                             \
+        uint64_t a = DST + (uint64_t)(int64_t)ip->off;                                     \
+        CHECKP(a, N, rw_lo, span_w);                                              \
+        T v = (T)SRC;                                                                      \
+        memcpy((void *)(uintptr_t)a, &v, N);                                               \
+        NEXT();                                                                            \
+    }                                                                                      \
+    stx##N##_stk : {                                                                       \
+        T v = (T)SRC;                                                                      \
+        memcpy((void *)(uintptr_t)(reg[10] + (uint64_t)(int64_t)ip->off), &v, N);          \
+        NEXT();                                                                            \
+    }                                                                                      \
+    st##N : {                                                                              \
+        uint64_t a = DST + (uint64_t)(int64_t)ip->off;                                     \
+        CHECKP(a, N, rw_lo, span_w);                                              \
+        T v = (T)ip->imm;                                                                  \
+        memcpy((void *)(uintptr_t)a, &v, N);                                               \
+        NEXT();                                                                            \
+    }                                                                                      \
+    st##N##_stk : {                                                                        \
+        T v = (T)ip->imm;                                                                  \
+        memcpy((void *)(uintptr_t)(reg[10] + (uint64_t)(int64_t)ip->off), &v, N);          \
+        NEXT();                                                                            \
     }
-
-    for (;;) {
-        uint64_t w = code[pc];
-        uint8_t opc = (uint8_t)w;
-        uint8_t dst = (w >> 8) & 0xf, src = (w >> 12) & 0xf;
-        int16_t off = (int16_t)(uint16_t)(w >> 16);
-        int32_t imm = (int32_t)(uint32_t)(w >> 32);
-
-        switch (opc) {
-        ALU(BPF_ADD) ALU(BPF_SUB) ALU(BPF_MUL) ALU(BPF_DIV) ALU(BPF_OR) ALU(BPF_AND)
-        ALU(BPF_LSH) ALU(BPF_RSH) ALU(BPF_MOD) ALU(BPF_XOR) ALU(BPF_MOV) ALU(BPF_ARSH)
-        case BPF_ALU64 | BPF_NEG:
-            reg[dst] = 0 - reg[dst];
-            break;
-        case BPF_ALU | BPF_NEG:
-            reg[dst] = (uint32_t)(0 - (uint32_t)reg[dst]);
-            break;
-        case BPF_ALU64 | BPF_END: /* bswap */
-            reg[dst] = imm == 16 ? bswap16(reg[dst]) : imm == 32 ? bswap32(reg[dst])
-                                                                 : bswap64(reg[dst]);
-            break;
-        case BPF_ALU | BPF_END | BPF_X: /* to big endian: a swap on this little-endian VM */
-            reg[dst] = imm == 16 ? bswap16(reg[dst]) : imm == 32 ? bswap32(reg[dst])
-                                                                 : bswap64(reg[dst]);
-            break;
-        case BPF_ALU | BPF_END | BPF_K: /* to little endian: truncation only */
-            reg[dst] = imm == 16 ? (uint16_t)reg[dst] : imm == 32 ? (uint32_t)reg[dst] : reg[dst];
-            break;
-        case OP_LDDW:
-            reg[dst] = (uint32_t)(w >> 32) | (code[pc + 1] >> 32) << 32;
-            pc++;
-            break;
-        LDX(BPF_B, 1) LDX(BPF_H, 2) LDX(BPF_W, 4) LDX(BPF_DW, 8)
-        LDXSX(BPF_B, 1, int8_t) LDXSX(BPF_H, 2, int16_t) LDXSX(BPF_W, 4, int32_t)
-        STORE(BPF_B, 1) STORE(BPF_H, 2) STORE(BPF_W, 4) STORE(BPF_DW, 8)
-        case BPF_STX | BPF_ATOMIC | BPF_W:
-        case BPF_STX | BPF_ATOMIC | BPF_DW: {
-            /* One thread per program, so a plain read-modify-write is atomic here. */
-            unsigned size = BPF_SIZE(opc) == BPF_W ? 4 : 8;
-            uint64_t a = reg[dst] + (uint64_t)(int64_t)off;
-            MEM_CHECK(a, size, rw_lo, VM_WRITE);
-            uint64_t old = ld(a, size), v = reg[src], nv;
-            if (imm == BPF_CMPXCHG) {
-                uint64_t expect = size == 4 ? (uint32_t)reg[0] : reg[0];
-                if (old == expect)
-                    st_(a, size, v);
-                reg[0] = old;
-                break;
-            }
-            switch (imm & ~BPF_FETCH) {
-            case BPF_ADD: nv = old + v; break;
-            case BPF_OR: nv = old | v; break;
-            case BPF_AND: nv = old & v; break;
-            case BPF_XOR: nv = old ^ v; break;
-            default: nv = v; break; /* xchg */
-            }
-            st_(a, size, nv);
-            if (imm & BPF_FETCH)
-                reg[src] = old;
-            break;
-        }
-        case OP_JA:
-            JUMP(off);
-            break;
-        case OP_JA32:
-            JUMP(imm);
-            break;
-        JCC(BPF_JEQ) JCC(BPF_JGT) JCC(BPF_JGE) JCC(BPF_JSET) JCC(BPF_JNE) JCC(BPF_JSGT)
-        JCC(BPF_JSGE) JCC(BPF_JLT) JCC(BPF_JLE) JCC(BPF_JSLT) JCC(BPF_JSLE)
-        case OP_CALL:
-            if (src == BPF_PSEUDO_LOCAL) {
-                POLL();
-                if (st->depth + 1 > VM_MAX_CALL_DEPTH) {
-                    vm_fault_depth(st, pc);
-                    goto out;
-                }
-                vm_frame *fr = &st->frames[st->depth++];
-                memcpy(fr->r6_r9, &reg[6], sizeof fr->r6_r9);
-                fr->r10 = reg[10];
-                fr->ret_pc = pc + 1;
-                reg[10] -= VM_FRAME_SIZE;
-                pc = (uint32_t)((int64_t)pc + imm);
-                break;
-            }
-            __attribute__((fallthrough)); /* a helper call */
-        case OP_CALLX: {
-            uint64_t id = opc == OP_CALLX ? reg[dst] : (uint64_t)(uint32_t)imm;
-            const vm_helper *h = id < VM_MAX_HELPERS ? p->helper[id] : NULL;
-            if (!h) {
-                vm_callx_fail(st, pc, id);
-                goto out;
-            }
-            reg[0] = h->fn(reg[1], reg[2], reg[3], reg[4], reg[5], st);
-            if (st->halt) {
-                vm_halted(st, pc);
-                goto out;
-            }
-            break;
-        }
-        case OP_EXIT: {
-            if (st->depth == 0)
-                goto out;
-            vm_frame *fr = &st->frames[--st->depth];
-            memcpy(&reg[6], fr->r6_r9, sizeof fr->r6_r9);
-            reg[10] = fr->r10;
-            pc = fr->ret_pc;
-            continue;
-        }
-        default: /* unreachable for verified programs */
-            vm_halt_error(st, VM_E_OPCODE, "interpreter: unverified opcode");
-            vm_halted(st, pc);
-            goto out;
-        }
-        pc++;
+    MEM(1, uint8_t) MEM(2, uint16_t) MEM(4, uint32_t) MEM(8, uint64_t)
+#define LDSX(N, T)                                                                         \
+    ldxsx##N : {                                                                           \
+        uint64_t a = SRC + (uint64_t)(int64_t)ip->off;                                     \
+        CHECKP(a, N, mem_lo, span_r);                                              \
+        T v;                                                                               \
+        memcpy(&v, (const void *)(uintptr_t)a, N);                                         \
+        DST = (uint64_t)(int64_t)v;                                                        \
+        NEXT();                                                                            \
     }
+    LDSX(1, int8_t) LDSX(2, int16_t) LDSX(4, int32_t)
+
+#define ATOMIC(N)                                                                          \
+    atomic##N : {                                                                          \
+        /* One thread per program, so a plain read-modify-write is atomic here. */         \
+        uint64_t a = DST + (uint64_t)(int64_t)ip->off;                                     \
+        CHECK(a, N, rw_lo, span_w, VM_WRITE);                                              \
+        uint64_t old = ld(a, N), v = SRC, nv;                                              \
+        if (ip->imm == BPF_CMPXCHG) {                                                      \
+            if (old == (N == 4 ? (uint32_t)reg[0] : reg[0]))                               \
+                st_(a, N, v);                                                              \
+            reg[0] = old;                                                                  \
+            NEXT();                                                                        \
+        }                                                                                  \
+        switch (ip->imm & ~BPF_FETCH) {                                                    \
+        case BPF_ADD: nv = old + v; break;                                                 \
+        case BPF_OR: nv = old | v; break;                                                  \
+        case BPF_AND: nv = old & v; break;                                                 \
+        case BPF_XOR: nv = old ^ v; break;                                                 \
+        default: nv = v; break; /* xchg */                                                 \
+        }                                                                                  \
+        st_(a, N, nv);                                                                     \
+        if (ip->imm & BPF_FETCH)                                                           \
+            SRC = old;                                                                     \
+        NEXT();                                                                            \
+    }
+    ATOMIC(4)
+    ATOMIC(8)
+
+ja:
+    JUMP(ip->off);
+ja32:
+    JUMP(ip->imm);
+#define JCC(name, C)                                                                       \
+    name##_k64 : { uint64_t a = DST, b = IMM;                                              \
+                   if (C(a, b, int64_t)) { JUMP(ip->off); }                                \
+                   NEXT(); }                                                               \
+    name##_x64 : { uint64_t a = DST, b = SRC;                                              \
+                   if (C(a, b, int64_t)) { JUMP(ip->off); }                                \
+                   NEXT(); }                                                               \
+    name##_k32 : { uint32_t a = (uint32_t)DST, b = (uint32_t)ip->imm;                      \
+                   if (C(a, b, int32_t)) { JUMP(ip->off); }                                \
+                   NEXT(); }                                                               \
+    name##_x32 : { uint32_t a = (uint32_t)DST, b = (uint32_t)SRC;                          \
+                   if (C(a, b, int32_t)) { JUMP(ip->off); }                                \
+                   NEXT(); }
+#define C_EQ(a, b, S) ((a) == (b))
+#define C_NE(a, b, S) ((a) != (b))
+#define C_GT(a, b, S) ((a) > (b))
+#define C_GE(a, b, S) ((a) >= (b))
+#define C_LT(a, b, S) ((a) < (b))
+#define C_LE(a, b, S) ((a) <= (b))
+#define C_SET(a, b, S) (((a) & (b)) != 0)
+#define C_SGT(a, b, S) ((S)(a) > (S)(b))
+#define C_SGE(a, b, S) ((S)(a) >= (S)(b))
+#define C_SLT(a, b, S) ((S)(a) < (S)(b))
+#define C_SLE(a, b, S) ((S)(a) <= (S)(b))
+    JCC(jeq, C_EQ) JCC(jne, C_NE) JCC(jgt, C_GT) JCC(jge, C_GE) JCC(jlt, C_LT)
+    JCC(jle, C_LE) JCC(jset, C_SET) JCC(jsgt, C_SGT) JCC(jsge, C_SGE) JCC(jslt, C_SLT)
+    JCC(jsle, C_SLE)
+
+poll_slow: /* a taken backward jump (jrel) whose poll found the countdown out or a stop */
+    st->ticks = ticks;
+    if (!vm_poll(st, PC()))
+        goto out;
+    ticks = st->ticks;
+    ip += jrel + 1;
+    goto *(void *)ip->h;
+mem_slow: { /* a plain load or store outside the fast bounds: extra regions, or a fault */
+    vm_insn i = vm_insn_decode(p->insns[PC()]);
+    unsigned size = BPF_SIZE(i.code) == BPF_B ? 1 : BPF_SIZE(i.code) == BPF_H ? 2
+                  : BPF_SIZE(i.code) == BPF_W ? 4 : 8;
+    uint8_t cls = BPF_CLASS(i.code);
+    if (!vm_mem_slow(st, maddr, size, cls == BPF_LDX ? VM_READ : VM_WRITE, PC()))
+        goto out;
+    if (cls == BPF_LDX) {
+        uint64_t v = ld(maddr, size);
+        if (BPF_MODE(i.code) == BPF_MEMSX)
+            v = size == 1 ? (uint64_t)(int64_t)(int8_t)v : size == 2 ? (uint64_t)(int64_t)(int16_t)v
+                                                                     : (uint64_t)(int64_t)(int32_t)v;
+        reg[i.dst] = v;
+    } else {
+        st_(maddr, size, cls == BPF_ST ? (uint64_t)(int64_t)i.imm : reg[i.src]);
+    }
+    NEXT();
+}
+call_local: {
+    POLL();
+    if (depth + 1 > VM_MAX_CALL_DEPTH) {
+        vm_fault_depth(st, PC());
+        goto out;
+    }
+    vm_frame *fr = &st->frames[depth++];
+    memcpy(fr->r6_r9, &reg[6], sizeof fr->r6_r9);
+    fr->r10 = reg[10];
+    fr->ret_pc = PC() + 1;
+    reg[10] -= VM_FRAME_SIZE;
+    ip += ip->imm + 1;
+    goto *(void *)ip->h;
+}
+call_helper:
+    hid = (uint32_t)ip->imm;
+    goto do_call;
+callx:
+    hid = DST;
+do_call: {
+    const vm_helper *h = hid < VM_MAX_HELPERS ? p->helper[hid] : NULL;
+    if (!h) {
+        vm_callx_fail(st, PC(), hid);
+        goto out;
+    }
+    st->ticks = ticks;
+    st->depth = depth;
+    reg[0] = h->fn(reg[1], reg[2], reg[3], reg[4], reg[5], st);
+    ticks = st->ticks;
+    if (st->halt) {
+        vm_halted(st, PC());
+        goto out;
+    }
+    NEXT();
+}
+exit: {
+    if (depth == 0)
+        goto out;
+    vm_frame *fr = &st->frames[--depth];
+    memcpy(&reg[6], fr->r6_r9, sizeof fr->r6_r9);
+    reg[10] = fr->r10;
+    ip = base + fr->ret_pc;
+    goto *(void *)ip->h;
+}
 out:
+    st->ticks = ticks;
+    st->depth = depth;
     memcpy(st->reg, reg, sizeof reg);
 }

@@ -30,7 +30,9 @@
  *     with st->jit_min_fp.
  *   - Polls (taken backward jumps and local calls) decrement r9d, one fused dec/jz; a
  *     loop's latch jumps to a pre-block before the loop head that does it, so only taken
- *     jumps poll and faults name the jump's pc, as in the interpreter.  At zero vm_poll()
+ *     jumps poll and faults name the jump's pc, as in the interpreter.  A plain backward
+ *     ja is `dec r9d; jnz target` with the poll call behind it in the cold stream, so it
+ *     costs no extra branch (it is never a latch).  At zero vm_poll()
  *     checks st->stop and the clock; st->stop found set after a helper call expires the
  *     countdown, so a synchronous stop hits the interpreter's poll point (vm.h).
  *   - No absolute address is baked in: bounds, segment bases (relocated lddw), helper
@@ -589,16 +591,23 @@ static enum x86_cc jmp_cc(uint8_t op)
     }
 }
 
-/* Unconditional jump to target; a backward one polls first. */
+/* Unconditional jump to target.  A backward one polls with the jump folded in:
+ *   dec r9d; jnz target; jmp <cold: call vm_poll (pc); stop or jmp target>
+ * so the hot path is one fused dec/jnz (taken), and the poll call right behind it is
+ * reached only when the countdown expires. */
 static void emit_goto(jit *j, uint32_t pc, uint32_t target)
 {
-    if (target <= pc && uses_pre_block(j, pc, target)) {
-        x_jmp32(&j->b, insn_ofs(j, target) - PRE_BLOCK_SIZE);
+    jit_buf *b = &j->b;
+    if (target <= pc) {
+        x_rr(b, 0, 0xff, 1, REG_TICKS); /* dec r9d */
+        x_jcc32(b, CC_NE, insn_ofs(j, target));
+        size_t f = x_jmp32(b, 0);
+        jb_patch32(b, f, cold_enter(j));
+        emit_stub_call(j, T_POLL, pc, true, insn_ofs(j, target));
+        cold_leave(j);
         return;
     }
-    if (target <= pc)
-        emit_poll(j, pc);
-    x_jmp32(&j->b, insn_ofs(j, target));
+    x_jmp32(b, insn_ofs(j, target));
 }
 
 static void emit_branch(jit *j, uint32_t pc, enum x86_cc cc, uint32_t target);
@@ -875,7 +884,11 @@ static void find_latches(jit *j)
             t = (int64_t)pc + 1 + (i.code == OP_JA32 ? i.imm : i.off);
         if (t >= 0 && t < p->n_insns) {
             uint32_t v = tab_get(j->latch, (uint32_t)t) | TARGET_MARK;
-            if (t <= pc && i.code != OP_CALL && v == TARGET_MARK) /* the first: innermost */
+            /* the first conditional one (or `jcc +1; ja`, fused into one): innermost; a
+             * plain backward ja polls by itself (emit_goto) */
+            bool plain_ja = (i.code == OP_JA || i.code == OP_JA32) &&
+                            !(pc > 0 && peep_match_loop(p, pc - 1, &(uint32_t){0}));
+            if (t <= pc && i.code != OP_CALL && !plain_ja && v == TARGET_MARK)
                 v = TARGET_MARK | (pc + 1);
             tab_set(j->latch, (uint32_t)t, v);
         }

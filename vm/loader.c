@@ -7,7 +7,9 @@
  * listed in vm_internal.h.  Every rejection names the reason and, for code, the instruction.
  *
  * Arena layout (offsets from the 64-byte aligned arena start):
- *   vm_program | insns[n] | reloc_seg[n] | rodata | data | bss | heap | stack
+ *   vm_program | insns[n] | reloc_seg[n] | idec[n] | rodata | data | bss | heap | stack
+ * idec[] is the interpreter's pre-decoded form (vm_islot, filled by vm/interp.c on its first
+ * run of the program).
  * Program memory (rodata..stack) is contiguous so the common sandbox check is one compare.
  */
 #include <string.h>
@@ -22,7 +24,7 @@ enum { VM_MARK_START = 1, VM_MARK_RELOC = 0x10 };
 #define ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~(uint64_t)((a) - 1))
 
 typedef struct layout {
-    uint64_t insns, reloc_seg, seg_off[VM_SEG_COUNT], seg_size[VM_SEG_COUNT], total;
+    uint64_t insns, reloc_seg, idec, seg_off[VM_SEG_COUNT], seg_size[VM_SEG_COUNT], total;
 } layout;
 
 static int make_layout(layout *l, uint64_t n, uint64_t rodata, uint64_t data, uint64_t bss,
@@ -37,6 +39,8 @@ static int make_layout(layout *l, uint64_t n, uint64_t rodata, uint64_t data, ui
     off += n * 8;
     l->reloc_seg = off;
     off = ALIGN_UP(off + n, 64);
+    l->idec = off;
+    off = ALIGN_UP(off + n * sizeof(vm_islot), 64);
     l->seg_size[VM_SEG_RODATA] = rodata;
     l->seg_size[VM_SEG_DATA] = data;
     l->seg_size[VM_SEG_BSS] = bss;
@@ -286,6 +290,7 @@ static vm_program *place(void *arena, size_t arena_size, const layout *l, vm_fau
     vm_program *p = (vm_program *)a;
     p->insns = (uint64_t *)(a + l->insns);
     p->reloc_seg = (uint8_t *)(a + l->reloc_seg);
+    p->idec = (vm_islot *)(a + l->idec);
     for (int s = VM_SEG_RODATA; s < VM_SEG_COUNT; s++) {
         p->seg_base[s] = a + l->seg_off[s];
         p->seg_size[s] = l->seg_size[s];

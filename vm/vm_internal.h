@@ -162,12 +162,28 @@ struct vm_state {
 
 #define VM_TICKS 4096 /* polls between clock reads */
 
+/* One pre-decoded instruction slot of the interpreter (vm/interp.c): the handler's address
+ * and the instruction's fields, or for the second slot of a lddw the 64-bit value in k. */
+typedef struct vm_islot {
+    const void *h;
+    union {
+        struct {
+            int32_t imm;
+            int16_t off;
+            uint8_t dst, src;
+        };
+        uint64_t k;
+    };
+} vm_islot;
+
 struct vm_program {
     uint32_t magic;            /* VM_PROGRAM_MAGIC while valid */
     uint32_t n_insns;
     uint32_t entry;
     uint64_t *insns;           /* relocated copy in the arena (raw little-endian words) */
     uint8_t *reloc_seg;        /* per slot: VM_SEG_* of a relocated lddw, else VM_SEG_NONE */
+    vm_islot *idec;            /* n_insns slots for the interpreter (arena; loader places) */
+    uint32_t idec_ready;       /* idec filled (the interpreter decodes on its first run) */
     const vm_helper *helper[VM_MAX_HELPERS]; /* by id; NULL = not imported */
     uint64_t seg_base[VM_SEG_COUNT];
     uint64_t seg_size[VM_SEG_COUNT];

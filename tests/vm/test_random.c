@@ -268,6 +268,15 @@ static void gen_block(sgen *g, int len, int depth, int func)
             static const uint8_t jops[] = {BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET, BPF_JNE, BPF_JSGT,
                                            BPF_JSGE, BPF_JLT, BPF_JLE, BPF_JSLT, BPF_JSLE};
             uint8_t cls = rnd() & 1 ? BPF_JMP : BPF_JMP32, d = reg();
+            if (rnd() % 4 == 0) { /* clang's bit-test idiom: mov A, X; and A, imm; j A, 0 */
+                uint8_t a = reg(), x = reg(), acls = rnd() & 1 ? BPF_ALU64 : BPF_ALU;
+                put(g, vm_insn_encode(acls | BPF_MOV | BPF_X, a, x, 0, 0));
+                put(g, vm_insn_encode(acls | BPF_AND | BPF_K, a, 0, 0, rnd_imm()));
+                jfix[nj] = g->n;
+                jfrom[nj++] = ns - 1;
+                put(g, vm_insn_encode(cls | (rnd() & 1 ? BPF_JEQ : BPF_JNE) | BPF_K, a, 0, 0, 0));
+                continue;
+            }
             jfix[nj] = g->n;
             jfrom[nj++] = ns - 1;
             if (rnd() % 8 == 0)

@@ -178,6 +178,36 @@ static void test_adversarial(vm_engine e)
           (unsigned long long)r0);
 }
 
+/* clang's idioms that engines run fused (rotate, bit test), whole and entered in the middle. */
+static void test_idioms(vm_engine e)
+{
+    const char *en = vmt_engine_name(e);
+    uint64_t r0;
+    vm_fault f;
+    static const char rot[] = "mov32 %%r2, 0x12345678\nmov %%r1, 0\nmov %%r0, %d\n"
+                              "jeq %%r0, 1, mid\nmov32 %%r1, %%r2\nrsh32 %%r1, 8\nmid:\n"
+                              "mov32 %%r3, %%r2\nlsh32 %%r3, 24\nor32 %%r3, %%r1\n"
+                              "mov %%r0, %%r3\nlsh %%r0, 32\nor %%r0, %%r1\nexit\n";
+    char prog[400];
+    snprintf(prog, sizeof prog, rot, 0);
+    vm_err err = run_asm(prog, e, &r0, &f, 0, NULL, 0);
+    check(err == VM_OK && r0 == 0x7812345600123456ull, "idiom [%s] rotate (r0=%llx)", en,
+          (unsigned long long)r0);
+    snprintf(prog, sizeof prog, rot, 1);
+    err = run_asm(prog, e, &r0, &f, 0, NULL, 0);
+    check(err == VM_OK && r0 == 0x7800000000000000ull, "idiom [%s] rotate entered in the middle "
+          "(r0=%llx)", en, (unsigned long long)r0);
+    static const char tst[] = "lddw %%r2, 0x%llx\nmov %%r1, %%r2\nand %%r1, 0x10\n"
+                              "jne %%r1, 0, set\nmov %%r0, %%r1\nexit\nset:\nmov %%r0, %%r1\n"
+                              "add %%r0, 100\nexit\n";
+    snprintf(prog, sizeof prog, tst, 0xff00000010ull);
+    err = run_asm(prog, e, &r0, &f, 0, NULL, 0);
+    check(err == VM_OK && r0 == 116, "idiom [%s] bit test, set (r0=%llu)", en, (unsigned long long)r0);
+    snprintf(prog, sizeof prog, tst, 0xff000000efull);
+    err = run_asm(prog, e, &r0, &f, 0, NULL, 0);
+    check(err == VM_OK && r0 == 0, "idiom [%s] bit test, clear (r0=%llu)", en, (unsigned long long)r0);
+}
+
 static void test_helpers(vm_engine e)
 {
     const char *en = vmt_engine_name(e);
@@ -404,6 +434,7 @@ int main(void)
     for (int k = 0; k < ne; k++) {
         test_adversarial(engines[k]);
         test_helpers(engines[k]);
+        test_idioms(engines[k]);
         test_nda(engines[k]);
     }
     test_stop();
