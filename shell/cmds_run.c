@@ -280,8 +280,9 @@ static int cmd_run(int argc, char **argv)
     void *arena = (void *)(uintptr_t)pmm_alloc_pages(arena_pages);
     vm_fault f;
     vm_program *p = NULL;
+    vm_load_opts lopts = { .arena_zeroed = true }; /* pmm pages come zeroed */
     if (arena)
-        p = vm_load_nda(img, size, NULL, arena, arena_size, &f);
+        p = vm_load_nda(img, size, &lopts, arena, arena_size, &f);
     pmm_free_pages((uint64_t)(uintptr_t)img, img_pages);
     if (!arena) {
         printf("run: %s: needs %llu KiB of memory, not available\n", abs,

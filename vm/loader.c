@@ -279,14 +279,16 @@ vm_err vm_verify(const uint64_t *insns, uint32_t n, uint32_t entry,
 
 /* ---- loading ---- */
 
-static vm_program *place(void *arena, size_t arena_size, const layout *l, vm_fault *f)
+static vm_program *place(void *arena, size_t arena_size, const layout *l, bool zeroed,
+                         vm_fault *f)
 {
     uintptr_t a = ALIGN_UP((uintptr_t)arena, 64);
     if (!arena || arena_size < l->total) {
         vm_fault_set(f, VM_E_ARENA_SMALL, -1, 0, NULL);
         return NULL;
     }
-    memset(arena, 0, l->total);
+    if (!zeroed)
+        memset(arena, 0, l->total);
     vm_program *p = (vm_program *)a;
     p->insns = (uint64_t *)(a + l->insns);
     p->reloc_seg = (uint8_t *)(a + l->reloc_seg);
@@ -332,7 +334,7 @@ vm_program *vm_load_raw(const uint64_t *insns, size_t n_insns, const vm_load_opt
         vm_fault_set(f, VM_E_TOO_BIG, -1, 0, NULL);
         return NULL;
     }
-    vm_program *p = place(arena, arena_size, &l, f);
+    vm_program *p = place(arena, arena_size, &l, opts && opts->arena_zeroed, f);
     if (!p)
         return NULL;
     size_t nh;
@@ -470,7 +472,7 @@ vm_program *vm_load_nda(const void *image, size_t len, const vm_load_opts *opts,
         vm_fault_set(f, VM_E_TOO_BIG, -1, 0, NULL);
         return NULL;
     }
-    vm_program *p = place(arena, arena_size, &l, f);
+    vm_program *p = place(arena, arena_size, &l, opts && opts->arena_zeroed, f);
     if (!p)
         return NULL;
     p->n_insns = h.code;

@@ -192,6 +192,9 @@ typedef struct vm_load_opts {
     const vm_helper *helpers;  /* host helper table (NULL = vm_std_helpers) */
     size_t n_helpers;
     uint32_t heap_size;        /* heap window; 0 = the file's value or VM_DEFAULT_HEAP_SIZE */
+    bool arena_zeroed;         /* the arena is all zero already (fresh pages, calloc): the
+                                  loader then skips clearing it, so untouched bss and heap
+                                  pages are never touched at all */
 } vm_load_opts;
 
 /* Bytes of arena needed for this .nda image (0 if the header is unusable). */

@@ -187,8 +187,11 @@ static vm_program *load(const char *path, void **arena, vm_fault *f)
     if (!img)
         return NULL;
     size_t sz = vm_arena_size_nda(img, n, NULL);
+    /* calloc'd memory is zero (and, for large sizes, untouched fresh pages): the loader
+     * need not clear it, so bss and heap pages the program never uses cost nothing. */
+    vm_load_opts opts = { .arena_zeroed = true };
     *arena = calloc(1, sz ? sz : 64);
-    vm_program *p = vm_load_nda(img, n, NULL, *arena, sz, f);
+    vm_program *p = vm_load_nda(img, n, &opts, *arena, sz, f);
     free(img);
     return p;
 }
