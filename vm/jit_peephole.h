@@ -7,6 +7,10 @@
  *   test:    mov A, X; and A, imm; jeq/jne A, 0, off               ->  test X, imm; jz/jnz
  *   loop:    jcc +1; ja back                                      ->  j!cc back (the poll
  *            still belongs to the ja: same pc, only when that jump is taken)
+ *   select:  test idiom jumping back to T; a few ALU ops; ja T      ->  the ops run always,
+ *            the one register they write that the jump path still needs (r0 counts: a
+ *            poll may stop there) is restored by cmov; one poll whose pc follows the path.
+ *            No mispredicted branch for data-dependent conditions (collatz's x & 1).
  * Liveness (peep_dead_from) follows jumps, both ways of a conditional one, within a small
  * budget, and answers "live" whenever unsure (exit, local calls, the budget running out).
  * r0 is also read wherever the program may stop with an error, which reports it.
@@ -33,6 +37,14 @@ typedef struct peep_test {
     bool jump_if_zero; /* jeq (else jne) */
     uint32_t target;   /* the jump's target */
 } peep_test;
+
+enum { PEEP_SELECT_MAX = 6 }; /* ALU ops in the conditional part */
+
+typedef struct peep_select {
+    peep_test t;  /* the test at pc; t.target <= pc + 2 */
+    uint32_t len; /* instructions from pc through the closing ja */
+    int keep;     /* register the ops write that the jump path reads (-1: none) */
+} peep_select;
 
 /* May the instruction at pc stop the program (fault, halt, time limit)?  Then r0 - the
  * result reported with the error - counts as read there. */
@@ -104,7 +116,7 @@ static bool peep_dead_from(const vm_program *p, uint32_t pc, uint8_t r, int *bud
                 k = (uint32_t)((int64_t)k + 1 + (i.code == OP_JA ? i.off : i.imm));
                 break;
             }
-            if (i.dst == r || (x && i.src == r) || depth >= 3)
+            if (i.dst == r || (x && i.src == r) || depth >= 6)
                 return false;
             return peep_dead_from(p, k + 1, r, budget, depth + 1) &&
                    peep_dead_from(p, (uint32_t)((int64_t)k + 1 + i.off), r, budget, depth + 1);
@@ -133,7 +145,7 @@ static bool peep_match_rotate(const vm_program *p, uint32_t pc, peep_rotate *out
         return false;
     if (a == b || a == x || b == x || n <= 0 || n >= w || i[3].imm != w - n)
         return false;
-    int budget = 48;
+    int budget = 160;
     if (!peep_dead_from(p, pc + PEEP_ROTATE_LEN, a, &budget, 0))
         return false;
     *out = (peep_rotate){b, x, (uint8_t)n, w == 64};
@@ -153,7 +165,7 @@ static bool peep_match_test(const vm_program *p, uint32_t pc, peep_test *out)
         BPF_SRC(i2.code) != BPF_K || i2.dst != i0.dst || i2.imm != 0 || i0.dst == i0.src)
         return false;
     uint32_t target = (uint32_t)((int64_t)pc + PEEP_TEST_LEN + i2.off);
-    int budget = 64;
+    int budget = 160;
     if (!peep_dead_from(p, pc + PEEP_TEST_LEN, i0.dst, &budget, 1) ||
         !peep_dead_from(p, target, i0.dst, &budget, 1))
         return false;
@@ -178,6 +190,38 @@ static bool peep_match_loop(const vm_program *p, uint32_t pc, uint32_t *back)
         return false;
     *back = (uint32_t)t;
     return true;
+}
+
+/* test idiom at pc jumping back to T, then ALU ops without side paths, then ja T. */
+static bool peep_match_select(const vm_program *p, uint32_t pc, peep_select *out)
+{
+    if (!peep_match_test(p, pc, &out->t) || out->t.target > pc + 2)
+        return false;
+    unsigned writes = 0;
+    for (uint32_t k = pc + PEEP_TEST_LEN; k < p->n_insns && k <= pc + PEEP_TEST_LEN + PEEP_SELECT_MAX;
+         k++) {
+        vm_insn i = vm_insn_decode(p->insns[k]);
+        uint8_t cls = BPF_CLASS(i.code), op = BPF_OP(i.code);
+        if (i.code == OP_JA && (int64_t)k + 1 + i.off == out->t.target && k > pc + PEEP_TEST_LEN) {
+            out->len = k - pc + 1;
+            out->keep = -1;
+            for (uint8_t r = 0; r < 10; r++) {
+                int budget = 160;
+                if (!(writes >> r & 1) || (r && peep_dead_from(p, out->t.target, r, &budget, 1)))
+                    continue;
+                if (out->keep >= 0)
+                    return false;
+                out->keep = r;
+            }
+            return true;
+        }
+        /* plain ALU ops only: no division, no shift by a register (both use scratch) */
+        if ((cls != BPF_ALU && cls != BPF_ALU64) || op == BPF_DIV || op == BPF_MOD ||
+            ((op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH) && BPF_SRC(i.code) == BPF_X))
+            return false;
+        writes |= 1u << i.dst;
+    }
+    return false;
 }
 
 #endif

@@ -742,6 +742,50 @@ static bool straight(const jit *j, uint32_t pc, uint32_t n)
     return true;
 }
 
+static void translate_insn(jit *j, uint32_t pc, vm_insn i, int flags_reg);
+
+/* The select idiom (vm/jit_peephole.h) at pc: r10b = "the jump is taken" from the test,
+ * r11 = the kept register; the ALU ops; restore it on the jump path; then poll as the
+ * path's jump would (pc + 2 or the ja) and go to the target.  r10 is reloaded after. */
+static void emit_select(jit *j, uint32_t pc, const peep_select *sel)
+{
+    jit_buf *b = &j->b;
+    uint32_t ja_pc = pc + sel->len - 1;
+    x_test_ri(b, sel->t.wide, R[sel->t.src], sel->t.imm);
+    x_rr(b, X_BYTE, 0x0f90 | (sel->t.jump_if_zero ? CC_E : CC_NE), 0, REG_NEGRW); /* setcc */
+    if (sel->keep >= 0)
+        x_mov_rr(b, true, REG_TMP, R[sel->keep]);
+    for (uint32_t k = pc + 1; k < ja_pc; k++) {
+        set_insn_ofs(j, k, jb_pos(b));
+        if (k >= pc + PEEP_TEST_LEN)
+            translate_insn(j, k, vm_insn_decode(j->p->insns[k]), -1);
+    }
+    set_insn_ofs(j, ja_pc, jb_pos(b));
+    if (sel->keep >= 0) {
+        x_rr(b, X_BYTE, 0x84, REG_NEGRW, REG_NEGRW);          /* test r10b, r10b */
+        x_rr(b, X_W, 0x0f45, R[sel->keep], REG_TMP);          /* cmovne keep, r11 */
+    }
+    x_mov_rr(b, false, REG_TMP, REG_NEGRW);
+    x_rm(b, X_W, 0x8b, REG_NEGRW, REG_ST, ST_OFF(jit_neg_rw));
+    x_rr(b, 0, 0xff, 1, REG_TICKS); /* dec r9d */
+    x_jcc32(b, CC_NE, insn_ofs(j, sel->t.target));
+    size_t f = x_jmp32(b, 0);
+    jb_patch32(b, f, cold_enter(j));
+    x_rr(b, X_BYTE, 0x84, REG_TMP, REG_TMP);                  /* test r11b, r11b */
+    x_rr(b, 0, 0xc7, 0, REG_NEGRW);                           /* mov r10d, pc (keeps flags) */
+    emit4(b, ja_pc);
+    size_t over = x_jcc8(b, CC_E);
+    x_rr(b, 0, 0xc7, 0, REG_NEGRW);
+    emit4(b, pc + PEEP_TEST_LEN - 1);
+    jb_patch8(b, over, jb_pos(b));
+    x_call32(b, j->tramp[T_POLL]);
+    x_test_rr(b, false, REG_TMP, REG_TMP);
+    x_jcc32(b, CC_E, j->err_exit);
+    x_jmp32(b, insn_ofs(j, sel->t.target));
+    cold_leave(j);
+    j->flags_reg = -1;
+}
+
 /* Emits a fused group at pc; returns the instructions it covers (0: none matched). */
 static uint32_t try_fuse(jit *j, uint32_t pc, int flags_reg)
 {
@@ -761,6 +805,12 @@ static uint32_t try_fuse(jit *j, uint32_t pc, int flags_reg)
         for (uint32_t k = 1; k < PEEP_ROTATE_LEN; k++)
             set_insn_ofs(j, pc + k, j->b.main_pos);
         return PEEP_ROTATE_LEN;
+    }
+    peep_select sel;
+    if (straight(j, pc, PEEP_TEST_LEN + 2) && peep_match_select(j->p, pc, &sel) &&
+        straight(j, pc, sel.len)) {
+        emit_select(j, pc, &sel);
+        return sel.len;
     }
     if (straight(j, pc, PEEP_TEST_LEN) && peep_match_test(j->p, pc, &tst)) {
         x_test_ri(&j->b, tst.wide, R[tst.src], tst.imm);

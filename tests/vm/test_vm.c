@@ -206,6 +206,32 @@ static void test_idioms(vm_engine e)
     snprintf(prog, sizeof prog, tst, 0xff000000efull);
     err = run_asm(prog, e, &r0, &f, 0, NULL, 0);
     check(err == VM_OK && r0 == 0, "idiom [%s] bit test, clear (r0=%llu)", en, (unsigned long long)r0);
+    /* select (collatz step, r0 kept by cmov in the JIT): the result, and a helper's stop
+     * request ending the loop at the poll of the path taken, with that path's r0 */
+    static const char sel[] = "%s\nmov %%r0, %d\nmov %%r6, 0\nl:\nadd %%r6, 1\nmov %%r5, %%r0\n"
+                              "jeq %%r0, 1, done\nrsh %%r0, 1\nmov %%r7, %%r5\nand %%r7, 1\n"
+                              "jeq %%r7, 0, l\nmul %%r5, 3\nadd %%r5, 1\nmov %%r0, %%r5\nja l\n"
+                              "done:\nmov %%r7, %%r6\nmov %%r0, %%r7\nexit\n";
+    char call[32];
+    snprintf(call, sizeof call, "call %d", VMT_STOP_ID);
+    snprintf(prog, sizeof prog, sel, "mov %r1, 0", 27);
+    err = run_asm(prog, e, &r0, &f, 0, NULL, 0);
+    check(err == VM_OK && r0 == 112, "idiom [%s] select loop (r0=%llu)", en, (unsigned long long)r0);
+    snprintf(prog, sizeof prog, sel, call, 6);
+    err = run_asm(prog, e, &r0, &f, 0, NULL, 0);
+    check(err == VM_E_INTERRUPTED && f.pc == 9 && r0 == 3, "idiom [%s] select, stop on the jump "
+          "path (pc %lld r0=%llu)", en, (long long)f.pc, (unsigned long long)r0);
+    snprintf(prog, sizeof prog, sel, call, 7);
+    err = run_asm(prog, e, &r0, &f, 0, NULL, 0);
+    check(err == VM_E_INTERRUPTED && f.pc == 13 && r0 == 22, "idiom [%s] select, stop on the "
+          "other path (pc %lld r0=%llu)", en, (long long)f.pc, (unsigned long long)r0);
+    /* the inverse test (jne32: the ops run when the bit is clear) */
+    err = run_asm("mov %r0, 12345\nmov %r6, 0\nl:\nadd %r6, 1\njgt %r6, 40, done\n"
+                  "mov %r5, %r0\nrsh %r0, 1\nmov32 %r7, %r5\nand32 %r7, 1\njne32 %r7, 0, l\n"
+                  "mul %r5, 3\nadd %r5, 7\nmov %r0, %r5\nja l\ndone:\nmov %r7, %r6\nmov %r5, 0\nexit\n",
+                  e, &r0, &f, 0, NULL, 0);
+    check(err == VM_OK && r0 == 5310, "idiom [%s] select, inverse test (r0=%llu)", en,
+          (unsigned long long)r0);
 }
 
 static void test_helpers(vm_engine e)

@@ -81,7 +81,7 @@ static inline vm_err vmt_load_raw(vmt_prog *t, const uint64_t *insns, size_t n, 
 {
     vmt_init();
     memset(t, 0, sizeof *t);
-    vm_load_opts lo = {vmt_helpers, vmt_n_helpers, 64 * 1024};
+    vm_load_opts lo = {vmt_helpers, vmt_n_helpers, 64 * 1024, false};
     size_t sz = vm_arena_size_raw(n ? n : 1, &lo);
     t->arena = calloc(1, sz);
     t->p = vm_load_raw(insns, n, &lo, t->arena, sz, &t->fault);
@@ -99,7 +99,7 @@ static inline vm_err vmt_load_nda(vmt_prog *t, const void *img, size_t len, vm_e
 {
     vmt_init();
     memset(t, 0, sizeof *t);
-    vm_load_opts lo = {vmt_helpers, vmt_n_helpers, 0};
+    vm_load_opts lo = {vmt_helpers, vmt_n_helpers, 0, false};
     size_t sz = vm_arena_size_nda(img, len, &lo);
     t->arena = calloc(1, sz ? sz : 64);
     t->p = vm_load_nda(img, len, &lo, t->arena, sz, &t->fault);
