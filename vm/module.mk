@@ -50,9 +50,15 @@ UNIT_TESTS += $(BUILD)/tests/sha256
 
 # libFuzzer on the .nda loader + verifier, seeded with the built programs.
 VM_FUZZ_OBJS := $(patsubst %.c,$(BUILD)/fuzzobj/%.o,vm/vm.c vm/loader.c vm/interp.c vm/helpers.c vm/disasm.c lib/sha256.c lib/host/clock_host.c)
-$(BUILD)/fuzz/nda_load_fuzz: $(BUILD)/fuzzobj/tests/fuzz/nda_load_fuzz.o $(VM_FUZZ_OBJS)
+# Seeds: the programs `make` builds, copied into the corpus directory tools/testrun.sh uses
+# (generated, never committed).
+$(BUILD)/fuzz-corpus/nda_load_fuzz/.seeded: $(PROGRAM_NDAS)
 	@mkdir -p $(dir $@)
-	$(HOSTCC) -fsanitize=fuzzer,address,undefined $^ -o $@
+	cp $(PROGRAM_NDAS) $(dir $@) && touch $@
+$(BUILD)/fuzz/nda_load_fuzz: $(BUILD)/fuzzobj/tests/fuzz/nda_load_fuzz.o $(VM_FUZZ_OBJS) \
+                             $(BUILD)/fuzz-corpus/nda_load_fuzz/.seeded
+	@mkdir -p $(dir $@)
+	$(HOSTCC) -fsanitize=fuzzer,address,undefined $(filter %.o,$^) -o $@
 FUZZERS += $(BUILD)/fuzz/nda_load_fuzz
 
 $(BUILD)/tests/vm_random: $(BUILD)/host/tests/vm/test_random.o $(VM_HOST_OBJS)
