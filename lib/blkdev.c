@@ -39,6 +39,8 @@ int blk_submit(struct blkdev *dev, struct blk_req *req)
 
 int blk_wait(struct blkdev *dev, struct blk_req *req)
 {
+    if (dev->ops->wait)
+        return dev->ops->wait(dev, req);
     while (!req->done)
         dev->ops->poll(dev);
     return req->status;

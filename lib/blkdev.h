@@ -6,6 +6,8 @@
  *                     queue is full (the caller polls and tries again), or an error.
  *   poll(dev)         reap completions: set req->status and req->done for each finished
  *                     request; returns how many finished.  Never blocks.
+ *   wait(dev, req)    optional: wait until req is done, in whatever way suits the device
+ *                     (e.g. halting until its interrupt); NULL means "poll until done".
  * Requests are caller-owned and must stay alive until done.  lba/count are in the device's
  * sectors (sector_size is 512..4096, a power of two); the provider splits at its own
  * transfer limit, so a client may ask for any count.
@@ -48,6 +50,7 @@ struct blkdev;
 struct blkdev_ops {
     int (*submit)(struct blkdev *dev, struct blk_req *req);
     int (*poll)(struct blkdev *dev);
+    int (*wait)(struct blkdev *dev, struct blk_req *req);   /* may be NULL */
 };
 
 struct blk_stats {

@@ -269,7 +269,7 @@ int disk_bench(struct blkdev *b, uint64_t seed, bool firmware)
     memset(buf, 0, BENCH_BUF); /* touch every page before timing */
     const struct fw_bench *fw = &boot_info->bench;
     printf("disk bench %s (%s completion), median of %d runs, data checked on a first pass\n",
-           b->name, nvme_irq_mode() ? "MSI-X" : "polled", RUNS);
+           b->name, nvme_mode_name(nvme_mode()), RUNS);
     printf("%-16s %14s %10s %6s %5s %8s", "test", "ours", "latency", "DB/MiB", "CPU", "CPU/IO");
     if (firmware)
         printf(" %14s %7s", "firmware", "ratio");

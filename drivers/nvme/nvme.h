@@ -6,10 +6,13 @@
  * Clients use them only through lib/blkdev.h: nvme_blkdev_count()/nvme_blkdev(i) list them,
  * nvme_blkdev_find(name) looks one up.
  *
- * Completion is by MSI-X interrupts (default where the controller has MSI-X) or by
- * polling: nvme_set_irq_mode().  In
- * interrupt mode nvme_wait() halts the CPU until the request is done; blk_wait() works in
- * both modes. */
+ * Completion (nvme_set_mode): polled (spin on the completion queue; the default),
+ * interrupt (halt until the queue's MSI-X interrupt), or adaptive: a wait with at most NVME_ADAPTIVE_POLL_DEPTH commands in flight on its queue
+ * polls with the queue's vector masked (the next completion is the one waited for, and
+ * an interrupt would add its whole cost to that latency), a wait with more halts on the
+ * interrupt (one interrupt reaps many completions and the CPU is free meanwhile).  The
+ * vector's mask changes only when a wait crosses that depth.  blk_wait() and nvme_wait()
+ * wait this way in every mode. */
 #ifndef DRIVERS_NVME_NVME_H
 #define DRIVERS_NVME_NVME_H
 #include <stdbool.h>
@@ -20,10 +23,12 @@ unsigned nvme_blkdev_count(void);
 struct blkdev *nvme_blkdev(unsigned index);
 struct blkdev *nvme_blkdev_find(const char *name);
 
-/* Switch every controller to interrupt (true) or polled (false) completion; returns 0, or
- * -1 if a controller has no MSI-X. */
-int nvme_set_irq_mode(bool irq);
-bool nvme_irq_mode(void);
+enum nvme_mode { NVME_MODE_POLL, NVME_MODE_IRQ, NVME_MODE_ADAPTIVE };
+/* Switch every controller's completion mode; returns 0, or -1 if MODE needs interrupts and
+ * a controller has no MSI-X. */
+int nvme_set_mode(enum nvme_mode mode);
+enum nvme_mode nvme_mode(void);
+const char *nvme_mode_name(enum nvme_mode mode);   /* "poll", "irq (MSI-X)", "adaptive" */
 /* Wait for REQ (submitted on DEV, an NVMe device) in the current mode; returns its status. */
 int nvme_wait(struct blkdev *dev, struct blk_req *req);
 /* Wait until one of REQS[0..N) is done (at least one must be submitted); returns its index. */

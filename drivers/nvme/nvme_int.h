@@ -33,6 +33,8 @@ enum {
     NVME_IO_TIMEOUT_MS = 3000,    /* default; `nvme timeout MS` changes it */
     NVME_ADMIN_TIMEOUT_MS = 3000,
     NVME_CHECK_INTERVAL_MS = 5,   /* how often poll() looks for expired commands and CFS */
+    NVME_ADAPTIVE_POLL_DEPTH = 2, /* adaptive mode polls up to this many commands in flight
+                                     (a 1 MiB read is two commands at QEMU's MDTS) */
 };
 
 struct nvme_ctrl;
@@ -63,9 +65,11 @@ struct nvme_queue {
     uint16_t sq_tail, cq_head;
     uint8_t phase;                /* phase tag of the next valid entry */
     uint16_t unsignalled;         /* SQ entries written but not yet rung */
+    uint16_t cq_unrung;           /* CQ entries consumed but not yet announced by doorbell */
     uint16_t inflight;
     uint16_t free_hint;
     unsigned vector;              /* CPU vector of its MSI-X entry, 0 if none */
+    bool irq_on;                  /* that entry unmasked: the ISR reaps, waits may halt */
     uint64_t check_at;            /* next timeout/CFS check */
     uint64_t cmds, sq_doorbells, cq_doorbells, interrupts, reaped;
     struct nvme_slot slot[NVME_IOQ_ENTRIES - 1];
@@ -117,7 +121,8 @@ struct nvme_ctrl {
     unsigned nns;
     struct nvme_ns ns[NVME_MAX_NS];
     uint64_t mem_bytes;
-    bool dead, irq_mode, recovering, msix;
+    uint8_t mode;                 /* enum nvme_mode */
+    bool dead, recovering, msix;
     uint64_t resets, timeouts, io_errors, failed_resets;
     uint64_t init_ns;             /* takeover to ready with I/O queues */
 };
@@ -154,7 +159,7 @@ void nvme_ioq_reset(struct nvme_queue *q);                       /* empty it (af
 void nvme_ioq_resubmit(struct nvme_queue *q, bool timed_out_only_bumps);
 void nvme_ioq_fail_all(struct nvme_queue *q, int status);
 void nvme_ioq_setup_irq(struct nvme_queue *q);
-void nvme_set_ctrl_irq_mode(struct nvme_ctrl *c, bool irq);
+void nvme_set_ctrl_mode(struct nvme_ctrl *c, enum nvme_mode mode);
 void nvme_ns_attach(struct nvme_ns *ns);
 extern const struct blkdev_ops nvme_blk_ops;
 

@@ -12,13 +12,20 @@
  * the queue is waiting; poll() and nvme_wait_any() ring what is left before reaping, and
  * nvme_wait_any() returns at once, touching no register, when a request is already done,
  * so a caller that resubmits as requests finish rings once per wait, not once per request.
- * Reaping consumes every completion whose phase tag matches, then writes the CQ head
- * doorbell once.  (QEMU's controller does not let Set Features change Interrupt
+ * Reaping consumes every completion whose phase tag matches; the CQ head doorbell is
+ * written lazily, once a quarter of the queue has been consumed or when the controller
+ * could otherwise run out of CQ entries: consumed-but-unannounced entries plus commands in
+ * flight never exceed entries - 1, the most a CQ can hold, so the controller always has
+ * room to post (ring_cq_for() before each new command).  At queue depth 1 that saves one
+ * of the two MMIO writes per command; under emulation each one is a trip into the
+ * device model.  (QEMU's controller does not let Set Features change Interrupt
  * Coalescing, so batching interrupts is left to the device.)
  *
- * Completion: in poll mode poll() reaps; in interrupt mode the MSI-X handler reaps and
- * poll() only rings doorbells and checks deadlines.  Every path runs with interrupts off.
- * nvme_halted_tsc counts the time nvme_wait_any spent halted, for `disk bench`'s CPU cost.
+ * Completion (modes: see nvme.h): while a queue's MSI-X vector is masked, waits reap by
+ * polling; while it is unmasked the handler reaps, and waits halt in between and only
+ * ring doorbells and check deadlines.  want_irq() decides per wait and touches the mask
+ * only when the decision changes.  Every path runs with interrupts off.
+ * nvme_halted_tsc counts the time waits spent halted, for `disk bench`'s CPU cost.
  *
  * Errors: a completion with DNR=0 is resubmitted up to NVME_MAX_RETRIES times (logged);
  * DNR=1 fails at once.  Durability across resets: see struct nvme_ns (reflush); a flush
@@ -89,7 +96,7 @@ COLD int nvme_ioq_create(struct nvme_ctrl *c, struct nvme_queue *q)
     memset((void *)q->cq, 0, (size_t)q->entries * NVME_CQE_SIZE);
     q->sq_tail = q->cq_head = 0;
     q->phase = 1;
-    q->unsignalled = 0;
+    q->unsignalled = q->cq_unrung = 0;
     uint32_t sqe[16] = { 0 };
     uint16_t st = 0;
     sqe[NVME_SQE_CDW0] = NVME_ADM_CREATE_CQ;
@@ -122,6 +129,23 @@ static void ring_sq(struct nvme_queue *q)
     nvme_doorbell(q->c, q->qid, 0, q->sq_tail);
     q->sq_doorbells++;
     q->unsignalled = 0;
+}
+
+static void ring_cq(struct nvme_queue *q)
+{
+    if (!q->cq_unrung)
+        return;
+    nvme_doorbell(q->c, q->qid, 1, q->cq_head);
+    q->cq_doorbells++;
+    q->cq_unrung = 0;
+}
+
+/* Before one more command goes in flight: make sure the controller will have a CQ entry
+ * to post its completion in (see the header comment). */
+static void ring_cq_for(struct nvme_queue *q)
+{
+    if (q->cq_unrung && q->inflight + 1u + q->cq_unrung > q->entries - 1u)
+        ring_cq(q);
 }
 
 static void push_sqe(struct nvme_queue *q, const uint32_t *sqe)
@@ -201,6 +225,7 @@ static bool issue_piece(struct nvme_queue *q, struct nvme_ns *ns, struct blk_req
     if (req->op != BLK_READ)
         ns->unflushed = req->op == BLK_WRITE;
     s->deadline = clock_mono_ns() + (uint64_t)q->c->io_timeout_ms * 1000000u;
+    ring_cq_for(q);
     q->inflight++;
     q->cmds++;
     uint32_t issued = req->op == BLK_FLUSH ? 1 : done + count;
@@ -279,6 +304,7 @@ static void repush(struct nvme_queue *q, struct nvme_slot *s)
 {
     s->deadline = clock_mono_ns() + ((uint64_t)q->c->io_timeout_ms << s->tries) * 1000000u;
     s->parked = false;
+    ring_cq(q); /* its earlier completion is among the unannounced ones (cold path) */
     push_sqe(q, s->sqe);
 }
 
@@ -385,9 +411,10 @@ static unsigned reap(struct nvme_queue *q)
         n++;
     }
     if (n) {
-        nvme_doorbell(q->c, q->qid, 1, q->cq_head);
-        q->cq_doorbells++;
         q->reaped += n;
+        q->cq_unrung = (uint16_t)(q->cq_unrung + n);
+        if (q->cq_unrung >= q->entries / 4)
+            ring_cq(q);
     }
     return n;
 }
@@ -418,10 +445,26 @@ static void check_health(struct nvme_queue *q)
     }
 }
 
-static void service(struct nvme_queue *q, bool do_reap)
+/* Should a wait on Q now sleep on the interrupt (true) or poll?  Sets the vector's mask
+ * to match, writing it only when that changes.  (A message the device sends while its
+ * vector is masked is held pending and delivered on unmask; the handler then finds
+ * nothing or a little to reap, which is harmless.) */
+static bool want_irq(struct nvme_queue *q)
+{
+    uint8_t mode = q->c->mode;
+    bool on = q->vector && (mode == NVME_MODE_IRQ ||
+                            (mode == NVME_MODE_ADAPTIVE && q->inflight > NVME_ADAPTIVE_POLL_DEPTH));
+    if (on != q->irq_on) {
+        pci_msix_mask(q->c->pci, q->qid, !on);
+        q->irq_on = on;
+    }
+    return on;
+}
+
+static void service(struct nvme_queue *q)
 {
     ring_sq(q);
-    if (do_reap)
+    if (!want_irq(q))
         reap(q);
     feed(q);
     ring_sq(q);
@@ -434,13 +477,14 @@ static int nvme_poll(struct blkdev *dev)
     struct nvme_queue *q = ns->q;
     uint64_t flags = irq_save();
     uint64_t before = q->reaped;
-    service(q, !ns->c->irq_mode);
+    service(q);
     int n = (int)(q->reaped - before);
     irq_restore(flags);
     return n;
 }
 
-const struct blkdev_ops nvme_blk_ops = { nvme_submit, nvme_poll };
+static int wait_one(struct blkdev *dev, struct blk_req *req);
+const struct blkdev_ops nvme_blk_ops = { nvme_submit, nvme_poll, wait_one };
 
 void nvme_ns_attach(struct nvme_ns *ns) { ns->pend_head = ns->pend_tail = NULL; }
 
@@ -472,11 +516,10 @@ unsigned nvme_wait_any(struct blkdev *dev, struct blk_req *reqs, unsigned n)
      * device, so the caller's next submissions pile up for one doorbell. */
     while ((i = first_done(reqs, n)) < 0) {
         uint64_t flags = irq_save();
-        bool irq = ns->c->irq_mode;
-        service(ns->q, !irq);
-        if (irq && first_done(reqs, n) < 0) {
-            /* Interrupt mode: halt until the next interrupt (the MSI-X one, or the timer
-             * tick that lets service() check deadlines).  sti;hlt is atomic, so a
+        service(ns->q);
+        if (ns->q->irq_on && first_done(reqs, n) < 0) {
+            /* Sleeping on the interrupt: halt until the next one (the MSI-X one, or the
+             * timer tick that lets service() check deadlines).  sti;hlt is atomic, so a
              * completion cannot slip in between. */
             halt_since = rdtsc();
             irq_enable_and_halt();
@@ -488,11 +531,13 @@ unsigned nvme_wait_any(struct blkdev *dev, struct blk_req *reqs, unsigned n)
     return (unsigned)i;
 }
 
-int nvme_wait(struct blkdev *dev, struct blk_req *req)
+static int wait_one(struct blkdev *dev, struct blk_req *req)
 {
     nvme_wait_any(dev, req, 1);
     return req->status;
 }
+
+int nvme_wait(struct blkdev *dev, struct blk_req *req) { return wait_one(dev, req); }
 
 /* ---- interrupts ----------------------------------------------------------------------------- */
 
@@ -521,7 +566,8 @@ COLD void nvme_ioq_setup_irq(struct nvme_queue *q)
         return;
     }
     q->vector = v;
-    pci_msix_mask(c->pci, q->qid, !c->irq_mode);
+    pci_msix_mask(c->pci, q->qid, true);   /* want_irq() unmasks it when a wait needs it */
+    q->irq_on = false;
 }
 
 /* ---- recovery helpers -------------------------------------------------------------------- */
@@ -529,6 +575,7 @@ COLD void nvme_ioq_setup_irq(struct nvme_queue *q)
 void nvme_ioq_reset(struct nvme_queue *q)
 {
     q->unsignalled = 0;
+    q->cq_unrung = 0;
 }
 
 COLD void nvme_ioq_resubmit(struct nvme_queue *q, bool bump)
@@ -597,26 +644,42 @@ COLD void nvme_ioq_fail_all(struct nvme_queue *q, int status)
 
 /* ---- mode -------------------------------------------------------------------------------- */
 
-COLD void nvme_set_ctrl_irq_mode(struct nvme_ctrl *c, bool irq)
+COLD void nvme_set_ctrl_mode(struct nvme_ctrl *c, enum nvme_mode mode)
 {
     uint64_t flags = irq_save();
-    c->irq_mode = irq;
+    c->mode = (uint8_t)mode;
     for (unsigned k = 0; k < c->nioq; k++) {
-        if (c->ioq[k]->vector)
-            pci_msix_mask(c->pci, c->ioq[k]->qid, !irq);
-        reap(c->ioq[k]); /* anything that completed while switching */
+        struct nvme_queue *q = c->ioq[k];
+        reap(q);                   /* anything that completed while switching */
+        if (q->vector && mode == NVME_MODE_POLL && q->irq_on) {
+            pci_msix_mask(c->pci, q->qid, true);
+            q->irq_on = false;
+        }
     }
     irq_restore(flags);
 }
 
-COLD int nvme_set_irq_mode(bool irq)
+COLD int nvme_set_mode(enum nvme_mode mode)
 {
     for (unsigned i = 0; i < nvme_nctrl; i++)
-        if (irq && !nvme_ctrls[i]->msix)
+        if (mode != NVME_MODE_POLL && !nvme_ctrls[i]->msix)
             return -1;
     for (unsigned i = 0; i < nvme_nctrl; i++)
-        nvme_set_ctrl_irq_mode(nvme_ctrls[i], irq);
+        nvme_set_ctrl_mode(nvme_ctrls[i], mode);
     return 0;
 }
 
-bool nvme_irq_mode(void) { return nvme_nctrl > 0 && nvme_ctrls[0]->irq_mode; }
+enum nvme_mode nvme_mode(void)
+{
+    return nvme_nctrl > 0 ? (enum nvme_mode)nvme_ctrls[0]->mode : NVME_MODE_POLL;
+}
+
+const char *nvme_mode_name(enum nvme_mode mode)
+{
+    switch (mode) {
+    case NVME_MODE_POLL: return "poll";
+    case NVME_MODE_IRQ: return "irq (MSI-X)";
+    case NVME_MODE_ADAPTIVE: return "adaptive";
+    }
+    return "?";
+}

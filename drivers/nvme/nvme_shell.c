@@ -130,9 +130,9 @@ static int nvme_list(void)
                d->dev, d->fn, c->mn, c->sn, c->fr, c->vs >> 16, (c->vs >> 8) & 0xff,
                c->dead ? "  [FAILED]" : "");
         printf("       max transfer %u KiB (MDTS %u), %u I/O queue%s x %u entries (granted %u), "
-               "write cache %s, %s completion\n",
+               "write cache %s, completion %s\n",
                c->max_xfer >> 10, c->mdts, c->nioq, c->nioq == 1 ? "" : "s", c->ioq[0]->entries,
-               c->granted_sq, c->vwc ? "yes" : "no", c->irq_mode ? "MSI-X" : "polled");
+               c->granted_sq, c->vwc ? "yes" : "no", nvme_mode_name((enum nvme_mode)c->mode));
         printf("       memory %llu KiB, bring-up %llu us, resets %llu, timeouts %llu, errors %llu\n",
                (unsigned long long)(c->mem_bytes >> 10), (unsigned long long)(c->init_ns / 1000),
                (unsigned long long)c->resets, (unsigned long long)c->timeouts,
@@ -188,15 +188,25 @@ static int cmd_nvme(int argc, char **argv)
     }
     if (argc >= 2 && strcmp(argv[1], "mode") == 0 && argc <= 3) {
         if (argc == 3) {
-            bool irq = strcmp(argv[2], "irq") == 0;
-            if (!irq && strcmp(argv[2], "poll") != 0)
+            enum nvme_mode m;
+            if (strcmp(argv[2], "poll") == 0)
+                m = NVME_MODE_POLL;
+            else if (strcmp(argv[2], "irq") == 0)
+                m = NVME_MODE_IRQ;
+            else if (strcmp(argv[2], "adaptive") == 0)
+                m = NVME_MODE_ADAPTIVE;
+            else
                 return shell_usage(argv[0]);
-            if (nvme_set_irq_mode(irq) != 0) {
+            if (nvme_set_mode(m) != 0) {
                 printf("nvme mode: a controller has no MSI-X\n");
                 return 1;
             }
         }
-        printf("completion: %s\n", nvme_irq_mode() ? "irq (MSI-X)" : "poll");
+        printf("completion: %s", nvme_mode_name(nvme_mode()));
+        if (nvme_mode() == NVME_MODE_ADAPTIVE)
+            printf(" (poll while at most %u commands are in flight, else MSI-X)",
+                   NVME_ADAPTIVE_POLL_DEPTH);
+        printf("\n");
         return 0;
     }
     if (argc >= 2 && strcmp(argv[1], "timeout") == 0 && argc <= 3) {
@@ -212,7 +222,7 @@ static int cmd_nvme(int argc, char **argv)
     }
     return shell_usage(argv[0]);
 }
-SHELL_COMMAND("nvme", cmd_nvme, "list | id [N] | mode [poll|irq] | timeout [MS]",
+SHELL_COMMAND("nvme", cmd_nvme, "list | id [N] | mode [poll|irq|adaptive] | timeout [MS]",
               "NVMe controllers and namespaces");
 
 /* ---- disk ------------------------------------------------------------------------------------ */

@@ -41,7 +41,7 @@ static int no_poll(struct blkdev *dev)
     return 0;
 }
 
-static const struct blkdev_ops file_ops = { file_submit, no_poll };
+static const struct blkdev_ops file_ops = { file_submit, no_poll, NULL };
 
 int blk_file_open(struct blk_file *f, const char *path, uint32_t sector_size,
                   uint64_t offset, uint64_t sectors, int read_only)
@@ -95,7 +95,7 @@ static int ram_submit(struct blkdev *dev, struct blk_req *req)
     return BLK_OK;
 }
 
-static const struct blkdev_ops ram_ops = { ram_submit, no_poll };
+static const struct blkdev_ops ram_ops = { ram_submit, no_poll, NULL };
 
 void blk_ram_init(struct blk_ram *r, void *mem, uint32_t sector_size, uint64_t sectors)
 {
