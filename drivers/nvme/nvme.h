@@ -6,13 +6,15 @@
  * Clients use them only through lib/blkdev.h: nvme_blkdev_count()/nvme_blkdev(i) list them,
  * nvme_blkdev_find(name) looks one up.
  *
- * Completion (nvme_set_mode): polled (spin on the completion queue; the default),
- * interrupt (halt until the queue's MSI-X interrupt), or adaptive: a wait with at most NVME_ADAPTIVE_POLL_DEPTH commands in flight on its queue
- * polls with the queue's vector masked (the next completion is the one waited for, and
- * an interrupt would add its whole cost to that latency), a wait with more halts on the
- * interrupt (one interrupt reaps many completions and the CPU is free meanwhile).  The
- * vector's mask changes only when a wait crosses that depth.  blk_wait() and nvme_wait()
- * wait this way in every mode. */
+ * Completion (nvme_set_mode): polled (spin on the completion queue), interrupt (halt
+ * until the queue's MSI-X interrupt), or adaptive (the default with MSI-X): while at most NVME_ADAPTIVE_POLL_BYTES
+ * of data are in flight on the queue a wait polls with the queue's vector masked (the
+ * wait is latency-bound: the next completion is the one waited for, and an interrupt
+ * would add its whole cost to it); with more in flight it halts on the interrupt (the
+ * wait is bandwidth-bound: one interrupt reaps many completions, and the idle CPU leaves
+ * the memory system - under emulation, the host's cores - to the device).  The vector's
+ * mask changes only when a wait crosses that threshold.  blk_wait() and nvme_wait() wait
+ * this way in every mode. */
 #ifndef DRIVERS_NVME_NVME_H
 #define DRIVERS_NVME_NVME_H
 #include <stdbool.h>

@@ -33,8 +33,7 @@ enum {
     NVME_IO_TIMEOUT_MS = 3000,    /* default; `nvme timeout MS` changes it */
     NVME_ADMIN_TIMEOUT_MS = 3000,
     NVME_CHECK_INTERVAL_MS = 5,   /* how often poll() looks for expired commands and CFS */
-    NVME_ADAPTIVE_POLL_DEPTH = 2, /* adaptive mode polls up to this many commands in flight
-                                     (a 1 MiB read is two commands at QEMU's MDTS) */
+    NVME_ADAPTIVE_POLL_BYTES = 1u << 20, /* adaptive mode polls up to this much data in flight */
 };
 
 struct nvme_ctrl;
@@ -67,6 +66,7 @@ struct nvme_queue {
     uint16_t unsignalled;         /* SQ entries written but not yet rung */
     uint16_t cq_unrung;           /* CQ entries consumed but not yet announced by doorbell */
     uint16_t inflight;
+    uint64_t inflight_bytes;      /* data moved by the commands in flight */
     uint16_t free_hint;
     unsigned vector;              /* CPU vector of its MSI-X entry, 0 if none */
     bool irq_on;                  /* that entry unmasked: the ISR reaps, waits may halt */

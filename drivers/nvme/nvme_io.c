@@ -227,6 +227,7 @@ static bool issue_piece(struct nvme_queue *q, struct nvme_ns *ns, struct blk_req
     s->deadline = clock_mono_ns() + (uint64_t)q->c->io_timeout_ms * 1000000u;
     ring_cq_for(q);
     q->inflight++;
+    q->inflight_bytes += (uint64_t)count * ns->blk.sector_size;
     q->cmds++;
     uint32_t issued = req->op == BLK_FLUSH ? 1 : done + count;
     req->priv[0] = issued | (uint64_t)(PIECES(req) + 1) << PIECES_SHIFT;
@@ -338,6 +339,7 @@ static void finish_slot(struct nvme_queue *q, struct nvme_slot *s, int blk_statu
         unpark(q, ns);
     s->req = NULL;
     q->inflight--;
+    q->inflight_bytes -= (uint64_t)s->count * ns->blk.sector_size;
     uint32_t pieces = PIECES(req) - 1;
     req->priv[0] = ISSUED(req) | (uint64_t)pieces << PIECES_SHIFT;
     /* A request still on the pending list is finished by feed_ns. */
@@ -453,7 +455,7 @@ static bool want_irq(struct nvme_queue *q)
 {
     uint8_t mode = q->c->mode;
     bool on = q->vector && (mode == NVME_MODE_IRQ ||
-                            (mode == NVME_MODE_ADAPTIVE && q->inflight > NVME_ADAPTIVE_POLL_DEPTH));
+                            (mode == NVME_MODE_ADAPTIVE && q->inflight_bytes > NVME_ADAPTIVE_POLL_BYTES));
     if (on != q->irq_on) {
         pci_msix_mask(q->c->pci, q->qid, !on);
         q->irq_on = on;

@@ -204,8 +204,8 @@ static int cmd_nvme(int argc, char **argv)
         }
         printf("completion: %s", nvme_mode_name(nvme_mode()));
         if (nvme_mode() == NVME_MODE_ADAPTIVE)
-            printf(" (poll while at most %u commands are in flight, else MSI-X)",
-                   NVME_ADAPTIVE_POLL_DEPTH);
+            printf(" (poll while at most %u KiB are in flight, else MSI-X)",
+                   NVME_ADAPTIVE_POLL_BYTES >> 10);
         printf("\n");
         return 0;
     }
