@@ -65,7 +65,7 @@ for fz in $fuzz; do
     run_suite fuzz "$fz" "$fz" "${args[@]}"
 done
 if [ -n "$qemu" ]; then  # decide KVM vs TCG once, before suites run side by side
-    acc=$(python3 -c 'import sys; sys.path.insert(0, "tools"); import vmachine; print(vmachine.accel())' 2>&1 | tail -1)
+    acc=$(python3 -c 'import sys; sys.path.insert(0, "tools"); import vmachine; print(vmachine.accel() + ", disk aio=" + vmachine.aio())' 2>&1 | tail -1)
     echo "qemu suites: accel=$acc, ${QEMU_JOBS:-$(nproc)} at a time"
 fi
 jobs=${QEMU_JOBS:-$(nproc)}

@@ -9,7 +9,9 @@ console.  Used by `make run` (tools/vrun.py) and by every QEMU test (tests/qemu/
 
 The serial port and QMP are unix sockets in a private temporary directory, so several
 machines can run at once.  Acceleration: KVM when a probe boot has shown it works on this
-host (cached in build/accel), TCG otherwise; ACCEL=tcg|kvm overrides."""
+host (cached in build/accel), TCG otherwise; ACCEL=tcg|kvm overrides.  The NVMe disk's
+image is read through Linux io_uring where QEMU can use it here (probed once, cached in
+build/aio; AIO=threads|io_uring overrides), else through QEMU's thread pool."""
 
 import json
 import os
@@ -60,8 +62,42 @@ def accel():
     return result
 
 
+def aio():
+    """How QEMU reads the NVMe disk's image: io_uring when a probe shows QEMU can set it up
+    on this host (a container's seccomp profile may forbid it), else QEMU's default thread
+    pool.  io_uring hands a request to the kernel from QEMU's main loop, where the thread
+    pool wakes a worker thread per request; under TCG on a small host that hop is most of
+    a 4 KiB read's cost.  AIO from the environment overrides; the result is cached."""
+    forced = os.environ.get("AIO")
+    if forced:
+        return forced
+    cache = os.path.join(BUILD, "aio")
+    if os.path.exists(cache):
+        with open(cache) as f:
+            return f.read().strip() or "threads"
+    result = "threads"
+    with tempfile.TemporaryDirectory(prefix="aio-probe-") as tmp:
+        img = os.path.join(tmp, "probe.img")
+        with open(img, "wb") as f:
+            f.truncate(1 << 20)
+        try:
+            p = subprocess.run(
+                ["qemu-system-x86_64", "-machine", "q35,accel=tcg", "-nodefaults", "-display", "none",
+                 "-S", "-monitor", "stdio", "-drive",
+                 "if=none,id=d,format=raw,aio=io_uring,file=" + img, "-device", "nvme,serial=p,drive=d"],
+                input=b"quit\n", capture_output=True, timeout=60)
+            if p.returncode == 0 and b"io_uring" not in p.stderr:
+                result = "io_uring"
+        except (OSError, subprocess.SubprocessError):
+            pass
+    os.makedirs(BUILD, exist_ok=True)
+    with open(cache, "w") as f:
+        f.write(result + "\n")
+    return result
+
+
 def qemu_command(vars_path, disk=None, disks=None, extra=(), memory="256M", smp=1, nvme_args="",
-                 accel_name="tcg", serial=(), gdb=False, paused=False, snapshot=False):
+                 accel_name="tcg", serial=(), gdb=False, paused=False, snapshot=False, aio_name=None):
     """The QEMU command line of a VELOCITY-OS machine: q35, OVMF (code read-only, a private
     copy of the variable store at VARS_PATH), the ESP on AHCI (boot entry 0), the NVMe data
     disk (boot entry 1, so the firmware's own NVMe driver connects it too).  Everything that
@@ -83,7 +119,7 @@ def qemu_command(vars_path, disk=None, disks=None, extra=(), memory="256M", smp=
             disk = os.path.join(BUILD, "disk.img")
         if disk:
             # A snapshot reader takes no lock, so it never blocks a `make run` that writes.
-            args += ["-drive", "if=none,id=nvm0,format=raw,file=" + disk +
+            args += ["-drive", "if=none,id=nvm0,format=raw,aio=%s,file=%s" % (aio_name or aio(), disk) +
                      (",snapshot=on,file.locking=off" if snapshot else ""),
                      "-device", "nvme,serial=VELOCITY0,drive=nvm0,bootindex=1" + nvme_args]
     if gdb:
@@ -96,13 +132,14 @@ def qemu_command(vars_path, disk=None, disks=None, extra=(), memory="256M", smp=
 class Machine:
     def __init__(self, disk=None, disks=None, extra=(), memory="256M", smp=1, nvme_args="",
                  accel_override=None, boot_timeout=120, echo=None, gdb=False, paused=False,
-                 snapshot=None):
+                 snapshot=None, aio_override=None):
         """disk: NVMe image (default build/disk.img; None-like "" for no disk).
         disks: list of full -drive/-device argument lists instead of the default disk.
         extra: more QEMU arguments.  echo: a file to copy serial output to as it arrives.
         snapshot: writes to the NVMe disk go to a temporary overlay, not the image; by
         default on for the shared build/disk.img (tests must not change it or collide on its
-        lock), off for a disk the caller names."""
+        lock), off for a disk the caller names.  aio_override: the disk's QEMU aio backend
+        instead of aio()'s choice."""
         if snapshot is None:
             snapshot = disk is None and disks is None
         self.dir = tempfile.mkdtemp(prefix="velocity-")
@@ -119,7 +156,7 @@ class Machine:
                             serial=["-chardev", "socket,id=ser0,path=%s,server=on,wait=on" % self.serial_path,
                                     "-serial", "chardev:ser0",
                                     "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path],
-                            gdb=gdb, paused=paused, snapshot=snapshot)
+                            gdb=gdb, paused=paused, snapshot=snapshot, aio_name=aio_override)
         self.args = args
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)
