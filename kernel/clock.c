@@ -75,11 +75,10 @@ int clock_add_tick_hook(tick_fn fn)
 
 static void tick(struct trap_frame *tf, void *ctx)
 {
-    (void)tf;
     (void)ctx;
     timer_ticks++;
     for (unsigned i = 0; i < nhooks; i++)
-        hooks[i]();
+        hooks[i](tf);
 }
 
 void clock_start_tick(void)

@@ -12,8 +12,10 @@ uint64_t clock_tsc_to_ns(uint64_t tsc_delta);
 extern volatile uint64_t timer_ticks;   /* incremented by the timer interrupt */
 #define TIMER_HZ 100
 
-/* Functions the timer interrupt calls on every tick (e.g. the VM's deadline check). */
-typedef void (*tick_fn)(void);
+/* Functions the timer interrupt calls on every tick (e.g. the VM's deadline check), with
+ * the interrupted context's frame: a hook may redirect tf->rip (the VM's preemption). */
+struct trap_frame;
+typedef void (*tick_fn)(struct trap_frame *tf);
 int clock_add_tick_hook(tick_fn fn);
 void clock_start_tick(void);
 

@@ -27,8 +27,9 @@ static int recurse(int depth)
  * proper, which must stop the machine with the report (no silent hang, no reboot). */
 static volatile int fault_in_irq;
 
-static void tick_fault(void)
+static void tick_fault(struct trap_frame *tf)
 {
+    (void)tf;
     if (fault_in_irq)
         sink_int = *(volatile int *)(uintptr_t)(fault_in_irq - 1);
 }
@@ -90,8 +91,9 @@ static void bp_logger(struct trap_frame *tf)
 static int tick_hook_added;
 static volatile int tick_active;
 
-static void tick_dispatch(void)
+static void tick_dispatch(struct trap_frame *tf)
 {
+    (void)tf;
     if (tick_active)
         tick_logger();
 }

@@ -13,6 +13,7 @@
  * command returns; `running` is non-NULL only while vm_run runs, so the timer tick's
  * Ctrl-C check (on_tick) only ever stops a live program. */
 #include <string.h>
+#include "arch/x86_64/trap.h"
 #include "kernel/clock.h"
 #include "kernel/console.h"
 #include "kernel/hotfile.h"
@@ -31,13 +32,22 @@
 static vm_state *volatile running;
 static int tick_hooked;
 
-/* Timer interrupt: Ctrl-C (set by the UART interrupt) stops the running program at its
- * next poll point (backward jump or call). */
-static void on_tick(void)
+/* Timer interrupt (TIMER_HZ, so ticks are 10 ms apart, within VM_TICK_MAX_NS): the VM's
+ * asynchronous stops (vm.h "Time and Ctrl-C").  Ctrl-C (cons_interrupt, set by the UART
+ * interrupt) and the deadline stop the program; when the tick interrupted its JIT code,
+ * vm_preempt sends the interrupted rip to the code's stop stub, which runs once this
+ * interrupt returns.  cons_interrupt stays set until the run ends, so a stop that could
+ * not be redirected at once (the tick landed in a helper) is tried again next tick. */
+static void on_tick(struct trap_frame *tf)
 {
     vm_state *st = running;
-    if (st && cons_interrupt)
-        vm_request_stop(st);
+    if (!st)
+        return;
+    uintptr_t rip = tf->rip;
+    if (cons_interrupt)
+        vm_preempt(st, VM_E_INTERRUPTED, &rip);
+    vm_tick(st, &rip);
+    tf->rip = rip;
 }
 
 __attribute__((weak)) int run_check_program(const char *abs_path, const void *image,
@@ -146,7 +156,7 @@ static int get_code(vm_program *p, struct code *c)
         c->mem = (void *)hit;
         c->len = len;
         c->cached = 1;
-        vm_jit_attach(p, hit);
+        vm_jit_attach(p, hit, len);
         return 0;
     }
     size_t bound = vm_jit_size_bound(p);
@@ -192,7 +202,7 @@ static int get_code(vm_program *p, struct code *c)
             cas_remove(cache, CAS_KIND_JIT, key); /* its eviction hook makes it RW again */
         return -1;
     }
-    vm_jit_attach(p, c->mem);
+    vm_jit_attach(p, c->mem, c->len);
     return 0;
 }
 
@@ -311,6 +321,7 @@ static int cmd_run(int argc, char **argv)
     o.engine = jit ? VM_ENGINE_JIT : VM_ENGINE_INTERP;
     o.time_limit_ns = limit == 0 ? ~0ull : (uint64_t)limit;
     o.env = &env;
+    o.async_ticks = true; /* on_tick */
     vm_result r;
     cons_interrupt = 0;
     struct vm_call call = {p, &o, &r};

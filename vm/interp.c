@@ -12,7 +12,9 @@
  *     (r10 is read-only and always a frame top: the same rule the JIT uses);
  *   - local calls are bounded by VM_MAX_CALL_DEPTH, saved frames live in st->frames (never
  *     in program-visible memory, so a program cannot forge a return address);
- *   - taken backward jumps and calls poll the stop flag / deadline.
+ *   - taken backward jumps and calls poll the stop flag / deadline (vm_poll), so the
+ *     interpreter keeps its time limit without the embedder's ticks; st->stop is also
+ *     checked after every helper call, where the JIT checks it (vm.h "Time and Ctrl-C").
  * Arithmetic follows RFC 9669 exactly, written so no C undefined behaviour can occur
  * (shifts masked, division by zero and INT_MIN/-1 handled explicitly).
  */
@@ -631,6 +633,10 @@ do_call: {
     ticks = st->ticks;
     if (st->halt) {
         vm_halted(st, PC());
+        goto out;
+    }
+    if (st->stop) { /* as the JIT does: a stop requested meanwhile ends the run here */
+        vm_stopped(st, PC());
         goto out;
     }
     NEXT();

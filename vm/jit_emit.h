@@ -5,7 +5,7 @@
  * about eBPF.
  *
  * Two streams share one buffer: the main code and, after it, the cold code (out-of-line
- * fault and poll paths).  `at` selects the stream being written.  The JIT runs twice: the
+ * fault and stop paths).  `at` selects the stream being written.  The JIT runs twice: the
  * sizing pass learns every instruction's offset and the main code's length, the final pass
  * writes the same bytes with all displacements known.  So every encoding choice here must
  * depend only on its operands, never on code positions (all branches to labels are rel32,

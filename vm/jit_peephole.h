@@ -5,11 +5,10 @@
  * the single instruction when the idiom's temporary register is provably dead:
  *   rotate:  mov A, X; rsh A, n; mov B, X; lsh B, w-n; or B, A     ->  mov B, X; ror B, n
  *   test:    mov A, X; and A, imm; jeq/jne A, 0, off               ->  test X, imm; jz/jnz
- *   loop:    jcc +1; ja back                                      ->  j!cc back (the poll
- *            still belongs to the ja: same pc, only when that jump is taken)
+ *   loop:    jcc +1; ja back                                      ->  j!cc back
  *   select:  test idiom jumping back to T; a few ALU ops; ja T      ->  the ops run always,
- *            the one register they write that the jump path still needs (r0 counts: a
- *            poll may stop there) is restored by cmov; one poll whose pc follows the path.
+ *            the one register they write that the jump path still needs is restored by
+ *            cmov; then one jmp T.
  *            No mispredicted branch for data-dependent conditions (collatz's x & 1).
  * Liveness (peep_dead_from) follows jumps, both ways of a conditional one, within a small
  * budget, and answers "live" whenever unsure (exit, local calls, the budget running out).
@@ -46,7 +45,7 @@ typedef struct peep_select {
     int keep;     /* register the ops write that the jump path reads (-1: none) */
 } peep_select;
 
-/* May the instruction at pc stop the program (fault, halt, time limit)?  Then r0 - the
+/* May the instruction at pc stop the program at that pc (fault, helper halt/stop, exit)?  Then r0 - the
  * result reported with the error - counts as read there. */
 static bool peep_may_stop(vm_insn i, uint32_t pc)
 {
@@ -55,9 +54,10 @@ static bool peep_may_stop(vm_insn i, uint32_t pc)
         return true;
     if (cls != BPF_JMP && cls != BPF_JMP32)
         return false;
-    if (op == BPF_CALL || op == BPF_EXIT)
-        return true;
-    return (int64_t)pc + 1 + (i.code == OP_JA32 ? i.imm : i.off) <= (int64_t)pc; /* polls */
+    (void)pc;
+    /* Jumps never stop at a fixed point: a time limit or Ctrl-C stops asynchronously, and
+     * r0 after such a stop is unspecified (vm.h "Time and Ctrl-C"). */
+    return op == BPF_CALL || op == BPF_EXIT;
 }
 
 /* Is eBPF register r certainly overwritten before it is read, on every path from pc on?

@@ -9,8 +9,9 @@
  * registers and r6-r10 live in callee-saved registers, which survive helpers as eBPF wants):
  *   r0 rax   r1 rdi   r2 rsi   r3 rdx   r4 rcx   r5 r8
  *   r6 rbx   r7 r13   r8 r14   r9 r15   r10 rbp
- *   r12 = vm_state *st;  r10 = -st->rw_lo;  r9d = poll countdown (st->ticks);  r11 = scratch.
- * r9 and r10 are caller-saved: reloaded from st after every call into C.
+ *   x86 r12 = vm_state *st;  x86 r10 = -st->rw_lo;  x86 r11 = scratch;  x86 r9 is free
+ *   (only the helpers' 6th argument, st).  x86 r10 is caller-saved: reloaded from st after
+ *   every call into C.
  *
  * Invariants the generated code keeps:
  *   - Sandbox: every load/store/atomic does, before touching memory,
@@ -28,23 +29,32 @@
  *     called the same way from the prologue, so exit at depth 0 returns there.  The call
  *     depth is implied by r10 (stack_top - depth * 512): the depth check is one compare
  *     with st->jit_min_fp.
- *   - Polls (taken backward jumps and local calls) decrement r9d, one fused dec/jz; a
- *     loop's latch jumps to a pre-block before the loop head that does it, so only taken
- *     jumps poll and faults name the jump's pc, as in the interpreter.  A plain backward
- *     ja is `dec r9d; jnz target` with the poll call behind it in the cold stream, so it
- *     costs no extra branch (it is never a latch).  At zero vm_poll()
- *     checks st->stop and the clock; st->stop found set after a helper call expires the
- *     countdown, so a synchronous stop hits the interpreter's poll point (vm.h).
+ *   - No polls: loops, backward jumps and local calls cost nothing for the time limit or
+ *     Ctrl-C.  Stops are asynchronous (vm.h "Time and Ctrl-C"): the embedder's tick or
+ *     Ctrl-C calls vm_preempt, which rewrites the interrupted rip to the stop stub when it
+ *     lies in the body.  That is safe at every instruction of the body because the body
+ *     never changes r12 (= st) nor st->jit_saved_sp, and the stub needs nothing else: it
+ *     reloads rsp from jit_saved_sp (dropping local-call frames, pushes of a half-done
+ *     divide or trampoline, a helper's return address), calls vm_stopped and leaves
+ *     through the epilogue, which restores the callee-saved registers pushed before the
+ *     save.  Program memory is never left half-written: every store or atomic is one x86
+ *     instruction, and an interrupt lands between instructions.  The prologue checks
+ *     st->stop once (a request made before the body started), and the code after every
+ *     helper call checks it (a stop requested by the helper, or one that arrived while
+ *     the helper ran, when rip was outside the body): those stops name the call's pc,
+ *     exactly as the interpreter does.
  *   - No absolute address is baked in: bounds, segment bases (relocated lddw), helper
  *     pointers and the slow paths are all read through st at run time, so the same bytes
  *     serve any arena (code cached by SHA-256).
  *   - Errors leave through err_exit, which restores rsp from st->jit_saved_sp and returns
  *     through the normal epilogue (never a longjmp); registers are stored to st->reg.
  *
- * Code layout: prologue/epilogue and the shared trampolines, then the main code (one block
- * per instruction, or per fused idiom: vm/jit_peephole.h), then the cold stubs.  Two
+ * Code layout (emit_prologue): the entry (push, r12 = st, save rsp), the epilogue, padding
+ * up to VM_JIT_BODY_OFFSET, then the body: the stop stub, err_exit, the rest of the
+ * prologue, the shared trampolines, the main code (one block per instruction, or per
+ * fused idiom: vm/jit_peephole.h), then the cold stubs, to the end of the code.  Two
  * passes: the first (writes nothing) records each instruction's offset in a table at the
- * end of the caller's buffer (next to a table of jump targets and loop latches) and the
+ * end of the caller's buffer (next to a table of jump targets and loop heads) and the
  * sizes; the second writes the same bytes with every displacement known.
  */
 #include <stddef.h>
@@ -57,8 +67,7 @@
 static const uint8_t R[11] = {RAX, RDI, RSI, RDX, RCX, R8, RBX, R13, R14, R15, RBP};
 
 enum {
-    REG_ST = R12,     /* vm_state * */
-    REG_TICKS = R9,   /* poll countdown, 32-bit */
+    REG_ST = R12,     /* vm_state *; never written in the body (vm_preempt relies on it) */
     REG_NEGRW = R10,  /* -st->rw_lo; also a trampoline argument in cold paths */
     REG_TMP = R11,    /* scratch; trampoline argument and result */
 };
@@ -69,23 +78,23 @@ enum {
 /* Shared out-of-line routines: each preserves every eBPF register. */
 enum tramp {
     T_MEM,   /* r11 = addr, r10d = pc<<8 | access<<4 | size -> r11d = vm_mem_slow() */
-    T_POLL,  /* r10d = pc -> r11d = vm_poll(); r9d reloaded */
+    T_STOP,  /* r10d = pc: vm_stopped() */
     T_DEPTH, /* r10d = pc: vm_fault_depth() */
     T_CALLX, /* r10d = pc, r11 = id: vm_callx_fail() */
     T_HALT,  /* r10d = pc: vm_halted() */
     T_COUNT
 };
 
-/* Registers a call into C may clobber that hold eBPF or JIT state. */
+/* Registers a call into C may clobber that hold eBPF or JIT state (r9 holds none, but
+ * pushing it too keeps the count odd, which realigns rsp for the call). */
 static const uint8_t volatile_regs[7] = {RAX, RDI, RSI, RDX, RCX, R8, R9};
 
 typedef struct jit {
     jit_buf b;
     const vm_program *p;
     uint8_t *ofs;         /* n_insns x 4 bytes (little-endian): code offset per instruction */
-    uint8_t *latch;       /* n_insns x 4: for a backward-jump target, 1 + the pc of the jump
-                           * that polls through its pre-block (0: none); bit 31 marks any
-                           * jump or call target */
+    uint8_t *marks;       /* n_insns x 4: TARGET_MARK for any jump or call target,
+                           * ALIGN_MARK for a loop head or function entry (find_targets) */
     int flags_reg;        /* eBPF register the x86 flags describe (ZF = result == 0), or -1 */
     bool flags_64;        /* ... as a 64-bit result (else 32-bit, zero-extended) */
     bool final;           /* second pass: offsets known, bytes written */
@@ -93,7 +102,7 @@ typedef struct jit {
     vm_err err;           /* sticky */
     uint32_t err_pc;
     size_t tramp[T_COUNT];
-    size_t exit_path, err_exit;
+    size_t exit_path, err_exit, stop_stub;
     int32_t ro;           /* rw_lo - mem_lo, fixed by the file's segment sizes */
 } jit;
 
@@ -132,17 +141,11 @@ static void set_insn_ofs(jit *j, uint32_t pc, size_t v)
     tab_set(j->ofs, pc, (uint32_t)v);
 }
 
-enum { TARGET_MARK = 1u << 31 };
+enum { TARGET_MARK = 1u << 31, ALIGN_MARK = 1u << 30 };
 
-static uint32_t latch_of(const jit *j, uint32_t pc)
+static bool wants_align(const jit *j, uint32_t pc)
 {
-    return j->latch ? tab_get(j->latch, pc) & ~TARGET_MARK : 0;
-}
-
-/* The jump at pc to target <= pc polls through target's pre-block (see emit_pre_block). */
-static bool uses_pre_block(const jit *j, uint32_t pc, uint32_t target)
-{
-    return latch_of(j, target) == pc + 1;
+    return j->marks && (tab_get(j->marks, pc) & ALIGN_MARK);
 }
 
 /* Cold stubs: switch streams; main-stream branches to the stub are patched by the caller. */
@@ -165,6 +168,39 @@ static void emit_prologue(jit *j)
     for (int i = 0; i < 6; i++)
         x_push(b, saved[i]);
     x_mov_rr(b, true, REG_ST, RDI);
+    /* rsp is now 8 mod 16, so inside program code (after the call) it is 0 mod 16.  From
+     * here on r12 and the saved rsp are valid: everything after the epilogue is body. */
+    x_rm(b, X_W, 0x89, RSP, REG_ST, ST_OFF(jit_saved_sp));
+    size_t to_setup = x_jmp32(b, 0);
+
+    /* The epilogue sits before the body: once it starts popping, r12 is no longer st, so
+     * vm_preempt must never send it to the stub (it only redirects inside the body). */
+    j->exit_path = jb_pos(b);
+    for (int r = 0; r <= 10; r++)
+        x_rm(b, X_W, 0x89, R[r], REG_ST, ST_OFF(reg) + 8 * r);
+    for (int i = 5; i >= 0; i--)
+        x_pop(b, saved[i]);
+    x_ret(b);
+    if (jb_pos(b) > VM_JIT_BODY_OFFSET)
+        jit_fail(j, VM_E_JIT, j->p->entry);
+    while (jb_pos(b) < VM_JIT_BODY_OFFSET) /* never executed */
+        emit1(b, 0xcc);
+
+    /* The stop stub, at VM_JIT_BODY_OFFSET: where vm_preempt sends an interrupted body.
+     * Normal context again: unwind to the saved rsp, record the stop (no pc: it is
+     * asynchronous), leave through err_exit. */
+    j->stop_stub = jb_pos(b);
+    x_rm(b, X_W, 0x8b, RSP, REG_ST, ST_OFF(jit_saved_sp));
+    x_push(b, RAX); /* 16-byte alignment for the call */
+    x_mov_rr(b, true, RDI, REG_ST);
+    x_mov_ri(b, false, RSI, (int32_t)VM_PC_NONE);
+    x_rm(b, X_W, 0x8b, RAX, REG_ST, ST_OFF(jit_rt));
+    x_call_mem(b, RAX, RT_OFF(stopped));
+    j->err_exit = jb_pos(b);
+    x_rm(b, X_W, 0x8b, RSP, REG_ST, ST_OFF(jit_saved_sp));
+    x_jmp32(b, j->exit_path);
+
+    jb_patch32(b, to_setup, jb_pos(b));
     /* Per-run bound values (vm_state comment): lim = mem_hi - lo - size. */
     for (int w = 0; w < 2; w++) {
         x_rm(b, X_W, 0x8b, RAX, REG_ST, ST_OFF(mem_hi));
@@ -181,7 +217,6 @@ static void emit_prologue(jit *j)
     x_rm(b, X_W, 0x8b, REG_NEGRW, REG_ST, ST_OFF(rw_lo));
     x_rr(b, X_W, 0xf7, 3, REG_NEGRW); /* neg */
     x_rm(b, X_W, 0x89, REG_NEGRW, REG_ST, ST_OFF(jit_neg_rw));
-    x_rm(b, 0, 0x8b, REG_TICKS, REG_ST, ST_OFF(ticks));
     for (int r = 0; r <= 10; r++)
         x_rm(b, X_W, 0x8b, R[r], REG_ST, ST_OFF(reg) + 8 * r);
     /* The layout constant baked into load checks must hold for this arena. */
@@ -189,35 +224,26 @@ static void emit_prologue(jit *j)
     x_alu_rmem(b, true, ALU_SUB, REG_TMP, REG_ST, ST_OFF(mem_lo));
     x_alu_ri(b, true, ALU_CMP, REG_TMP, j->ro);
     size_t bad_layout = x_jcc32(b, CC_NE, 0);
-    /* rsp is now 8 mod 16, so inside program code (after the call) it is 0 mod 16. */
-    x_rm(b, X_W, 0x89, RSP, REG_ST, ST_OFF(jit_saved_sp));
+    /* A stop requested before the body could be interrupted (vm_preempt only set it). */
+    x_cmp_mem_i8(b, false, REG_ST, ST_OFF(stop), 0);
+    x_jcc32(b, CC_NE, j->stop_stub);
     x_call32(b, insn_ofs(j, j->p->entry));
+    x_jmp32(b, j->exit_path);
 
-    j->exit_path = jb_pos(b);
     jb_patch32(b, bad_layout, cold_enter(j));
     x_rm(b, 0, 0xc7, 0, REG_ST, ST_OFF(err));
     emit4(b, VM_E_JIT);
     x_rm(b, 0, 0xc7, 0, REG_ST, ST_OFF(fault.err));
     emit4(b, VM_E_JIT);
-    x_jmp32(b, j->exit_path);
+    x_jmp32(b, j->err_exit);
     cold_leave(j);
-    for (int r = 0; r <= 10; r++)
-        x_rm(b, X_W, 0x89, R[r], REG_ST, ST_OFF(reg) + 8 * r);
-    x_rm(b, 0, 0x89, REG_TICKS, REG_ST, ST_OFF(ticks));
-    for (int i = 5; i >= 0; i--)
-        x_pop(b, saved[i]);
-    x_ret(b);
-
-    j->err_exit = jb_pos(b);
-    x_rm(b, X_W, 0x8b, RSP, REG_ST, ST_OFF(jit_saved_sp));
-    x_jmp32(b, j->exit_path);
 }
 
 static void emit_tramp(jit *j, enum tramp t)
 {
     jit_buf *b = &j->b;
     static const int32_t fn[T_COUNT] = {
-        [T_MEM] = RT_OFF(mem_slow), [T_POLL] = RT_OFF(poll), [T_DEPTH] = RT_OFF(fault_depth),
+        [T_MEM] = RT_OFF(mem_slow), [T_STOP] = RT_OFF(stopped), [T_DEPTH] = RT_OFF(fault_depth),
         [T_CALLX] = RT_OFF(callx_fail), [T_HALT] = RT_OFF(halted),
     };
     j->tramp[t] = jb_pos(b);
@@ -235,7 +261,6 @@ static void emit_tramp(jit *j, enum tramp t)
         x_mov_rr(b, false, R8, REG_NEGRW);
         x_shift_ri(b, false, SH_SHR, R8, 8);         /* pc */
     } else {
-        x_rm(b, 0, 0x89, REG_TICKS, REG_ST, ST_OFF(ticks));
         x_mov_rr(b, false, RSI, REG_NEGRW);          /* pc */
         x_mov_rr(b, true, RDX, REG_TMP);             /* callx id */
     }
@@ -244,8 +269,6 @@ static void emit_tramp(jit *j, enum tramp t)
     x_mov_rr(b, false, REG_TMP, RAX);
     for (int i = 6; i >= 0; i--)
         x_pop(b, volatile_regs[i]);
-    if (t != T_MEM)
-        x_rm(b, 0, 0x8b, REG_TICKS, REG_ST, ST_OFF(ticks));
     x_rm(b, X_W, 0x8b, REG_NEGRW, REG_ST, ST_OFF(jit_neg_rw));
     x_ret(b);
 }
@@ -269,40 +292,17 @@ static void emit_stub_call(jit *j, enum tramp t, uint32_t arg, bool may_continue
 
 /* ---- run-time checks ---- */
 
-/* Poll point (taken backward jump, local call): one fused dec/jz on the hot path.  At zero
- * vm_poll() checks st->stop and the clock, exactly as in the interpreter; st->stop set by
- * a helper is turned into an expired countdown right after the helper (emit_after_helper),
- * so a stop is seen at the same poll point as in the interpreter; a stop raised
- * asynchronously (signal, interrupt) is seen within VM_TICKS polls. */
-static void emit_poll(jit *j, uint32_t pc)
+enum { LOOP_ALIGN = 32 }; /* loop heads and function entries start a 32-byte fetch block */
+
+/* Aligns a loop head or function entry; fall-through entry jumps over the padding. */
+static void emit_align(jit *j)
 {
     jit_buf *b = &j->b;
-    x_rr(b, 0, 0xff, 1, REG_TICKS); /* dec r9d */
-    size_t f = x_jcc32(b, CC_E, 0);
-    size_t back = jb_pos(b);
-    size_t stub = cold_enter(j);
-    jb_patch32(b, f, stub);
-    emit_stub_call(j, T_POLL, pc, true, back);
-    cold_leave(j);
-}
-
-/* A loop's latch (the designated backward jump to target) jumps to a pre-block just before
- * the target's code, which polls on its behalf; so the hot loop pays only dec/jz.  Other
- * paths into the target (fall-through, forward jumps) skip it. */
-enum { PRE_BLOCK_SIZE = 9 }; /* dec r9d (3) + jz rel32 (6) */
-
-enum { LOOP_ALIGN = 32 }; /* loop heads start a 32-byte fetch block */
-
-static void emit_pre_block(jit *j, uint32_t target, uint32_t latch_pc)
-{
-    jit_buf *b = &j->b;
+    if (jb_pos(b) % LOOP_ALIGN == 0)
+        return;
     size_t over = x_jmp8(b);
-    while ((jb_pos(b) + PRE_BLOCK_SIZE) % LOOP_ALIGN) /* never executed: jumped over */
+    while (jb_pos(b) % LOOP_ALIGN) /* never executed: jumped over */
         emit1(b, 0xcc);
-    size_t start = jb_pos(b);
-    emit_poll(j, latch_pc);
-    if (jb_pos(b) - start != PRE_BLOCK_SIZE)
-        jit_fail(j, VM_E_JIT, target);
     jb_patch8(b, over, jb_pos(b));
 }
 
@@ -591,26 +591,8 @@ static enum x86_cc jmp_cc(uint8_t op)
     }
 }
 
-/* Unconditional jump to target.  A backward one polls with the jump folded in:
- *   dec r9d; jnz target; jmp <cold: call vm_poll (pc); stop or jmp target>
- * so the hot path is one fused dec/jnz (taken), and the poll call right behind it is
- * reached only when the countdown expires. */
-static void emit_goto(jit *j, uint32_t pc, uint32_t target)
-{
-    jit_buf *b = &j->b;
-    if (target <= pc) {
-        x_rr(b, 0, 0xff, 1, REG_TICKS); /* dec r9d */
-        x_jcc32(b, CC_NE, insn_ofs(j, target));
-        size_t f = x_jmp32(b, 0);
-        jb_patch32(b, f, cold_enter(j));
-        emit_stub_call(j, T_POLL, pc, true, insn_ofs(j, target));
-        cold_leave(j);
-        return;
-    }
-    x_jmp32(b, insn_ofs(j, target));
-}
-
-static void emit_branch(jit *j, uint32_t pc, enum x86_cc cc, uint32_t target);
+/* Unconditional jump: no poll even backwards (stops are asynchronous, see the header). */
+static void emit_goto(jit *j, uint32_t target) { x_jmp32(&j->b, insn_ofs(j, target)); }
 
 /* Sets the flags for conditional jump i; returns the condition that means "taken". */
 static enum x86_cc emit_compare(jit *j, vm_insn i, int flags_reg)
@@ -635,47 +617,26 @@ static enum x86_cc emit_compare(jit *j, vm_insn i, int flags_reg)
 
 static void emit_jcc(jit *j, uint32_t pc, vm_insn i, int flags_reg)
 {
-    emit_branch(j, pc, emit_compare(j, i, flags_reg), (uint32_t)((int64_t)pc + i.off + 1));
+    x_jcc32(&j->b, emit_compare(j, i, flags_reg), insn_ofs(j, (uint32_t)((int64_t)pc + i.off + 1)));
 }
 
-/* The branch part of a conditional jump at pc, flags already set. */
-static void emit_branch(jit *j, uint32_t pc, enum x86_cc cc, uint32_t target)
-{
-    jit_buf *b = &j->b;
-    if (target > pc) {
-        x_jcc32(b, cc, insn_ofs(j, target));
-        return;
-    }
-    if (uses_pre_block(j, pc, target)) {
-        x_jcc32(b, cc, insn_ofs(j, target) - PRE_BLOCK_SIZE);
-        return;
-    }
-    /* Backward: poll only when taken, as the interpreter does. */
-    size_t skip = x_jcc8(b, (enum x86_cc)(cc ^ 1));
-    emit_goto(j, pc, target);
-    jb_patch8(b, skip, jb_pos(b));
-}
-
-/* After a call into a helper: reload r9/r10, stop if the helper halted the program, and
- * if a stop was requested meanwhile let the next poll call vm_poll (countdown = 1). */
+/* After a call into a helper: reload r10, stop if the helper halted the program, or if a
+ * stop was requested meanwhile (by the helper, or asynchronously while rip was outside the
+ * body): both name the call's pc, as in the interpreter. */
 static void emit_after_helper(jit *j, uint32_t pc)
 {
     jit_buf *b = &j->b;
-    x_rm(b, 0, 0x8b, REG_TICKS, REG_ST, ST_OFF(ticks));
     x_rm(b, X_W, 0x8b, REG_NEGRW, REG_ST, ST_OFF(jit_neg_rw));
     x_cmp_mem_i8(b, false, REG_ST, ST_OFF(halt), 0);
     size_t f = x_jcc32(b, CC_NE, 0);
     x_cmp_mem_i8(b, false, REG_ST, ST_OFF(stop), 0);
     size_t f2 = x_jcc32(b, CC_NE, 0);
-    size_t back = jb_pos(b);
     size_t stub = cold_enter(j);
     jb_patch32(b, f, stub);
     emit_stub_call(j, T_HALT, pc, false, 0);
     stub = jb_pos(b);
     jb_patch32(b, f2, stub);
-    x_rr(b, 0, 0xc7, 0, REG_TICKS); /* mov r9d, 1: stop requested, the next poll sees it */
-    emit4(b, 1);
-    x_jmp32(b, back);
+    emit_stub_call(j, T_STOP, pc, false, 0);
     cold_leave(j);
 }
 
@@ -684,7 +645,6 @@ static void emit_call(jit *j, uint32_t pc, vm_insn i)
     jit_buf *b = &j->b;
     const int32_t helpers = (int32_t)offsetof(vm_program, helper);
     if (i.code == OP_CALL && i.src == BPF_PSEUDO_LOCAL) {
-        emit_poll(j, pc);
         x_alu_rmem(b, true, ALU_CMP, RBP, REG_ST, ST_OFF(jit_min_fp));
         size_t f = x_jcc32(b, CC_BE, 0);
         size_t stub = cold_enter(j);
@@ -718,7 +678,6 @@ static void emit_call(jit *j, uint32_t pc, vm_insn i)
         x_rm(b, X_W, 0x8b, REG_TMP, REG_TMP, helpers + 8 * i.imm);
     }
     /* r0 = fn(r1..r5, st): r1-r5 are already in place; st goes in r9. */
-    x_rm(b, 0, 0x89, REG_TICKS, REG_ST, ST_OFF(ticks));
     x_mov_rr(b, true, R9, REG_ST);
     x_call_mem(b, REG_TMP, (int32_t)offsetof(vm_helper, fn));
     emit_after_helper(j, pc);
@@ -728,13 +687,13 @@ static void emit_call(jit *j, uint32_t pc, vm_insn i)
 
 static bool is_target(const jit *j, uint32_t pc)
 {
-    return !j->latch || (tab_get(j->latch, pc) & TARGET_MARK);
+    return !j->marks || (tab_get(j->marks, pc) & TARGET_MARK);
 }
 
 /* The fused instructions after the first must not be entered from elsewhere. */
 static bool straight(const jit *j, uint32_t pc, uint32_t n)
 {
-    if (!j->latch || pc + n > j->p->n_insns)
+    if (!j->marks || pc + n > j->p->n_insns)
         return false;
     for (uint32_t k = 1; k < n; k++)
         if (is_target(j, pc + k))
@@ -745,16 +704,17 @@ static bool straight(const jit *j, uint32_t pc, uint32_t n)
 static void translate_insn(jit *j, uint32_t pc, vm_insn i, int flags_reg);
 
 /* The select idiom (vm/jit_peephole.h) at pc: r10b = "the jump is taken" from the test,
- * r11 = the kept register; the ALU ops; restore it on the jump path; then poll as the
- * path's jump would (pc + 2 or the ja) and go to the target.  r10 is reloaded after. */
+ * r11 = the kept register; the ALU ops; restore it on the jump path (r10 reloaded after);
+ * go to the target - both paths end there, so no branch is left. */
 static void emit_select(jit *j, uint32_t pc, const peep_select *sel)
 {
     jit_buf *b = &j->b;
     uint32_t ja_pc = pc + sel->len - 1;
     x_test_ri(b, sel->t.wide, R[sel->t.src], sel->t.imm);
-    x_rr(b, X_BYTE, 0x0f90 | (sel->t.jump_if_zero ? CC_E : CC_NE), 0, REG_NEGRW); /* setcc */
-    if (sel->keep >= 0)
+    if (sel->keep >= 0) {
+        x_rr(b, X_BYTE, 0x0f90 | (sel->t.jump_if_zero ? CC_E : CC_NE), 0, REG_NEGRW); /* setcc */
         x_mov_rr(b, true, REG_TMP, R[sel->keep]);
+    }
     for (uint32_t k = pc + 1; k < ja_pc; k++) {
         set_insn_ofs(j, k, jb_pos(b));
         if (k >= pc + PEEP_TEST_LEN)
@@ -764,25 +724,9 @@ static void emit_select(jit *j, uint32_t pc, const peep_select *sel)
     if (sel->keep >= 0) {
         x_rr(b, X_BYTE, 0x84, REG_NEGRW, REG_NEGRW);          /* test r10b, r10b */
         x_rr(b, X_W, 0x0f45, R[sel->keep], REG_TMP);          /* cmovne keep, r11 */
+        x_rm(b, X_W, 0x8b, REG_NEGRW, REG_ST, ST_OFF(jit_neg_rw));
     }
-    x_mov_rr(b, false, REG_TMP, REG_NEGRW);
-    x_rm(b, X_W, 0x8b, REG_NEGRW, REG_ST, ST_OFF(jit_neg_rw));
-    x_rr(b, 0, 0xff, 1, REG_TICKS); /* dec r9d */
-    x_jcc32(b, CC_NE, insn_ofs(j, sel->t.target));
-    size_t f = x_jmp32(b, 0);
-    jb_patch32(b, f, cold_enter(j));
-    x_rr(b, X_BYTE, 0x84, REG_TMP, REG_TMP);                  /* test r11b, r11b */
-    x_rr(b, 0, 0xc7, 0, REG_NEGRW);                           /* mov r10d, pc (keeps flags) */
-    emit4(b, ja_pc);
-    size_t over = x_jcc8(b, CC_E);
-    x_rr(b, 0, 0xc7, 0, REG_NEGRW);
-    emit4(b, pc + PEEP_TEST_LEN - 1);
-    jb_patch8(b, over, jb_pos(b));
-    x_call32(b, j->tramp[T_POLL]);
-    x_test_rr(b, false, REG_TMP, REG_TMP);
-    x_jcc32(b, CC_E, j->err_exit);
-    x_jmp32(b, insn_ofs(j, sel->t.target));
-    cold_leave(j);
+    emit_goto(j, sel->t.target);
     j->flags_reg = -1;
 }
 
@@ -796,7 +740,7 @@ static uint32_t try_fuse(jit *j, uint32_t pc, int flags_reg)
         /* jcc +1; ja back: not taken means the ja runs, so branch back on the inverse. */
         enum x86_cc cc = emit_compare(j, vm_insn_decode(j->p->insns[pc]), flags_reg);
         set_insn_ofs(j, pc + 1, j->b.main_pos);
-        emit_branch(j, pc + 1, (enum x86_cc)(cc ^ 1), back);
+        x_jcc32(&j->b, (enum x86_cc)(cc ^ 1), insn_ofs(j, back));
         return PEEP_LOOP_LEN;
     }
     if (straight(j, pc, PEEP_ROTATE_LEN) && peep_match_rotate(j->p, pc, &rot)) {
@@ -816,7 +760,7 @@ static uint32_t try_fuse(jit *j, uint32_t pc, int flags_reg)
         x_test_ri(&j->b, tst.wide, R[tst.src], tst.imm);
         for (uint32_t k = 1; k < PEEP_TEST_LEN; k++)
             set_insn_ofs(j, pc + k, j->b.main_pos);
-        emit_branch(j, pc + PEEP_TEST_LEN - 1, tst.jump_if_zero ? CC_E : CC_NE, tst.target);
+        x_jcc32(&j->b, tst.jump_if_zero ? CC_E : CC_NE, insn_ofs(j, tst.target));
         return PEEP_TEST_LEN;
     }
     return 0;
@@ -843,9 +787,9 @@ static void translate_insn(jit *j, uint32_t pc, vm_insn i, int flags_reg)
         else if (i.code == OP_CALL || i.code == OP_CALLX)
             emit_call(j, pc, i);
         else if (i.code == OP_JA)
-            emit_goto(j, pc, (uint32_t)((int64_t)pc + i.off + 1));
+            emit_goto(j, (uint32_t)((int64_t)pc + i.off + 1));
         else if (i.code == OP_JA32)
-            emit_goto(j, pc, (uint32_t)((int64_t)pc + i.imm + 1));
+            emit_goto(j, (uint32_t)((int64_t)pc + i.imm + 1));
         else
             emit_jcc(j, pc, i, flags_reg);
         break;
@@ -863,12 +807,11 @@ static void translate(jit *j, size_t cold_start)
     for (int t = 0; t < T_COUNT; t++)
         emit_tramp(j, (enum tramp)t);
     for (uint32_t pc = 0; pc < p->n_insns && j->err == VM_OK; pc++) {
-        uint32_t latch = latch_of(j, pc);
-        if (latch)
-            emit_pre_block(j, pc, latch - 1);
+        if (wants_align(j, pc))
+            emit_align(j);
         set_insn_ofs(j, pc, j->b.main_pos);
         vm_insn i = vm_insn_decode(p->insns[pc]);
-        bool target = j->latch && (tab_get(j->latch, pc) & TARGET_MARK);
+        bool target = is_target(j, pc);
         int flags_reg = target ? -1 : j->flags_reg; /* flags are known only on fall-through */
         j->flags_reg = -1;
         uint32_t fused = try_fuse(j, pc, flags_reg);
@@ -919,9 +862,11 @@ static int64_t backward_target(vm_insn i, uint32_t pc)
     return t <= pc ? t : -1;
 }
 
-/* Marks every jump/call target, and each backward-jump target with its latch: the first
- * backward jump to it, which closes the innermost loop starting there. */
-static void find_latches(jit *j)
+/* Marks every jump/call target, and those that get aligned (ALIGN_MARK): loop heads -
+ * targets of a conditional backward jump (or of `jcc +1; ja`, fused into one; a plain
+ * backward ja usually closes an outer loop or a rarely-taken path) - and function entries
+ * (local-call targets: recursion pays for a badly placed entry on every call). */
+static void find_targets(jit *j)
 {
     const vm_program *p = j->p;
     for (uint32_t pc = 0; pc < p->n_insns; pc++) {
@@ -933,19 +878,17 @@ static void find_latches(jit *j)
         else if ((cls == BPF_JMP || cls == BPF_JMP32) && op != BPF_CALL && op != BPF_EXIT)
             t = (int64_t)pc + 1 + (i.code == OP_JA32 ? i.imm : i.off);
         if (t >= 0 && t < p->n_insns) {
-            uint32_t v = tab_get(j->latch, (uint32_t)t) | TARGET_MARK;
-            /* the first conditional one (or `jcc +1; ja`, fused into one): innermost; a
-             * plain backward ja polls by itself (emit_goto) */
+            uint32_t v = tab_get(j->marks, (uint32_t)t) | TARGET_MARK;
             bool plain_ja = (i.code == OP_JA || i.code == OP_JA32) &&
                             !(pc > 0 && peep_match_loop(p, pc - 1, &(uint32_t){0}));
-            if (t <= pc && i.code != OP_CALL && !plain_ja && v == TARGET_MARK)
-                v = TARGET_MARK | (pc + 1);
-            tab_set(j->latch, (uint32_t)t, v);
+            if (i.code == OP_CALL || (t <= pc && !plain_ja))
+                v |= ALIGN_MARK;
+            tab_set(j->marks, (uint32_t)t, v);
         }
         if (i.code == OP_LDDW)
             pc++;
     }
-    tab_set(j->latch, p->entry, tab_get(j->latch, p->entry) | TARGET_MARK);
+    tab_set(j->marks, p->entry, tab_get(j->marks, p->entry) | TARGET_MARK);
 }
 
 static bool valid(const vm_program *p)
@@ -962,11 +905,14 @@ size_t vm_jit_size_bound(const vm_program *p)
     size_t cold, main = size_pass(&j, &cold);
     if (j.err)
         return 0;
-    /* Without the latch table every backward jump polled inline; a latch and its aligned
-     * pre-block together take at most 2 + LOOP_ALIGN bytes more. */
+    /* The sizing pass had no mark table, so nothing was aligned: each loop head or function
+     * entry may take up to 2 + LOOP_ALIGN bytes more (counted per jump/call: an upper
+     * bound). */
     size_t backward = 0;
-    for (uint32_t pc = 0; pc < p->n_insns; pc++)
-        backward += backward_target(vm_insn_decode(p->insns[pc]), pc) >= 0;
+    for (uint32_t pc = 0; pc < p->n_insns; pc++) {
+        vm_insn i = vm_insn_decode(p->insns[pc]);
+        backward += backward_target(i, pc) >= 0 || (i.code == OP_CALL && i.src == BPF_PSEUDO_LOCAL);
+    }
     return main + cold + (2 + LOOP_ALIGN) * backward + 8 * (size_t)p->n_insns + 8;
 }
 
@@ -981,16 +927,16 @@ vm_err vm_jit_compile(const vm_program *p, uint8_t *buf, size_t cap, size_t *out
     }
     jit j;
     jit_init(&j, p);
-    size_t table = 8 * (size_t)p->n_insns; /* ofs and latch tables */
+    size_t table = 8 * (size_t)p->n_insns; /* ofs and mark tables */
     if (cap < table + 64) {
         vm_fault_set(fault, VM_E_JIT_SPACE, -1, 0, NULL);
         return VM_E_JIT_SPACE;
     }
     size_t limit = (cap - table) & ~(size_t)3;
     j.ofs = buf + limit;
-    j.latch = j.ofs + 4 * (size_t)p->n_insns;
+    j.marks = j.ofs + 4 * (size_t)p->n_insns;
     memset(j.ofs, 0, table);
-    find_latches(&j);
+    find_targets(&j);
     j.b.buf = buf;
 
     size_t cold, main = size_pass(&j, &cold);

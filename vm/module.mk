@@ -5,7 +5,8 @@ VM_SRCS       := vm/vm.c vm/loader.c vm/interp.c vm/helpers.c vm/disasm.c lib/sh
 # The JIT joins automatically once vm/jit_x86_64.c exists (its strong symbols replace the
 # weak stubs in vm/vm.c).
 VM_JIT_SRCS   := $(wildcard vm/jit_x86_64.c)
-VM_HOST_SRCS  := $(VM_SRCS) $(VM_JIT_SRCS) vm/asm.c vm/host/vm_exec_host.c lib/host/clock_host.c
+VM_HOST_SRCS  := $(VM_SRCS) $(VM_JIT_SRCS) vm/asm.c vm/host/vm_exec_host.c vm/host/preempt_host.c \
+                 lib/host/clock_host.c
 VM_HOST_OBJS  := $(patsubst %.c,$(BUILD)/host/%.o,$(VM_HOST_SRCS))
 KERNEL_SRCS   += vm/vm.c vm/loader.c vm/interp.c vm/helpers.c vm/disasm.c lib/sha256.c $(VM_JIT_SRCS)
 
@@ -65,3 +66,9 @@ $(BUILD)/tests/vm_random: $(BUILD)/host/tests/vm/test_random.o $(VM_HOST_OBJS)
 	@mkdir -p $(dir $@)
 	$(VM_TEST_LINK)
 UNIT_TESTS += $(BUILD)/tests/vm_random
+
+# Asynchronous stops on the host: time limit and SIGINT against every kind of runaway.
+$(BUILD)/tests/vm_preempt: $(BUILD)/host/tests/vm/test_preempt.o $(VM_HOST_OBJS)
+	@mkdir -p $(dir $@)
+	$(VM_TEST_LINK)
+UNIT_TESTS += $(BUILD)/tests/vm_preempt

@@ -2,8 +2,9 @@
  *
  * Interface: vm_run() (vm.h) sets up the per-run state (sandbox bounds, registers,
  * deadline) and hands it to the interpreter or to attached JIT code.  vm_mem_slow, vm_poll,
- * vm_fault_depth, vm_callx_fail and vm_halted (vm_internal.h) are the only places where
- * run-time errors are recorded, so the two engines cannot disagree on them.
+ * vm_stopped, vm_fault_depth, vm_callx_fail and vm_halted (vm_internal.h) are the only
+ * places where run-time errors are recorded, so the two engines cannot disagree on them.
+ * vm_preempt / vm_tick are the embedder's asynchronous stop (vm.h "Time and Ctrl-C").
  * Invariant: a fault is recorded once; the first error wins and the engine stops.
  */
 #include <string.h>
@@ -98,7 +99,10 @@ static void record(vm_state *st, vm_err e, uint32_t pc, const char *detail)
     if (st->err != VM_OK)
         return;
     st->err = e;
-    vm_fault_set(&st->fault, e, pc, pc < st->prog->n_insns ? st->prog->insns[pc] : 0, detail);
+    if (pc < st->prog->n_insns)
+        vm_fault_set(&st->fault, e, pc, st->prog->insns[pc], detail);
+    else
+        vm_fault_set(&st->fault, e, -1, 0, detail); /* VM_PC_NONE */
 }
 
 static int region_ok(const vm_state *st, uint64_t addr, uint64_t size, uint32_t access)
@@ -129,20 +133,30 @@ int vm_mem_slow(vm_state *st, uint64_t addr, uint32_t size, uint32_t access, uin
     return 0;
 }
 
+/* The interpreter's poll (taken backward jumps, local calls).  Stops found here are
+ * asynchronous - where they land depends on timing - so, like the JIT's stop stub, they
+ * record no pc: both engines then report them identically. */
 int vm_poll(vm_state *st, uint32_t pc)
 {
+    (void)pc;
     if (st->stop) {
-        record(st, VM_E_INTERRUPTED, pc, NULL);
+        vm_stopped(st, VM_PC_NONE);
         return 0;
     }
     if (st->ticks == 0) {
         st->ticks = VM_TICKS;
         if (st->deadline_ns != UINT64_MAX && clock_mono_ns() >= st->deadline_ns) {
-            record(st, VM_E_TIMEOUT, pc, NULL);
+            record(st, VM_E_TIMEOUT, VM_PC_NONE, NULL);
             return 0;
         }
     }
     return 1;
+}
+
+void vm_stopped(vm_state *st, uint32_t pc)
+{
+    uint32_t why = st->stop;
+    record(st, why == VM_E_TIMEOUT ? VM_E_TIMEOUT : VM_E_INTERRUPTED, pc, NULL);
 }
 
 void vm_fault_depth(vm_state *st, uint32_t pc)
@@ -165,7 +179,7 @@ void vm_halted(vm_state *st, uint32_t pc)
     }
 }
 
-const vm_jit_rt vm_jit_runtime = {vm_mem_slow, vm_poll, vm_fault_depth, vm_callx_fail,
+const vm_jit_rt vm_jit_runtime = {vm_mem_slow, vm_stopped, vm_fault_depth, vm_callx_fail,
                                    vm_halted};
 
 /* ---- services for helpers ---- */
@@ -208,9 +222,41 @@ void vm_halt_error(vm_state *st, vm_err e, const char *why)
 
 const vm_env *vm_state_env(vm_state *st) { return st->env; }
 vm_program *vm_state_program(vm_state *st) { return st->prog; }
-void vm_request_stop(vm_state *st) { st->stop = 1; }
 vm_state *vm_program_state(vm_program *p) { return &p->state; }
 
+/* ---- asynchronous stops (vm.h "Time and Ctrl-C") ----
+ * These run in signal / interrupt context: they touch only st->stop (volatile, first
+ * reason wins) and the interrupted rip, read the program's code range and, for vm_tick,
+ * the clock (clock_gettime is async-signal-safe on the host; the kernel's reads the TSC). */
+
+void vm_preempt(vm_state *st, vm_err why, uintptr_t *rip)
+{
+    if (!st)
+        return;
+    uint32_t none = 0;
+    /* A CAS so that a Ctrl-C racing a deadline cannot overwrite the reason already seen. */
+    __atomic_compare_exchange_n(&st->stop, &none, (uint32_t)why, false, __ATOMIC_SEQ_CST,
+                                __ATOMIC_SEQ_CST);
+    const vm_program *p = st->prog;
+    /* In the body, r12 = st and st->jit_saved_sp are valid (vm_internal.h), so the stub can
+     * unwind from any instruction there.  Elsewhere (prologue, epilogue, a helper, a C slow
+     * path, the interpreter) only the flag is set: the body checks it after every helper
+     * call and on entry, and the embedder's next tick redirects again while it is set. */
+    if (rip && p && p->jit_code && *rip >= p->jit_body_lo && *rip < p->jit_body_hi)
+        *rip = (uintptr_t)p->jit_code + VM_JIT_BODY_OFFSET;
+}
+
+void vm_tick(vm_state *st, uintptr_t *rip)
+{
+    if (!st || !st->running)
+        return;
+    if (st->stop)
+        vm_preempt(st, (vm_err)st->stop, rip); /* not yet redirected: try again */
+    else if (st->deadline_ns != UINT64_MAX && clock_mono_ns() >= st->deadline_ns)
+        vm_preempt(st, VM_E_TIMEOUT, rip);
+}
+
+void vm_request_stop(vm_state *st) { vm_preempt(st, VM_E_INTERRUPTED, NULL); }
 uint32_t vm_program_insn_count(const vm_program *p) { return p->n_insns; }
 const uint8_t *vm_program_sha256(const vm_program *p) { return p->sha256; }
 
@@ -223,7 +269,16 @@ uint64_t vm_program_heap(const vm_program *p, uint64_t *size)
 
 /* ---- JIT hook ---- */
 
-void vm_jit_attach(vm_program *p, const void *exec) { p->jit_code = exec; }
+void vm_jit_attach(vm_program *p, const void *exec, size_t len)
+{
+    p->jit_code = exec;
+    /* len 0 (or code too short to have a body): vm_preempt never redirects, only flags. */
+    p->jit_body_lo = p->jit_body_hi = 0;
+    if (exec && len > VM_JIT_BODY_OFFSET) {
+        p->jit_body_lo = (uintptr_t)exec + VM_JIT_BODY_OFFSET;
+        p->jit_body_hi = (uintptr_t)exec + len;
+    }
+}
 
 /* Weak stubs: replaced by vm/jit_x86_64.c when it is linked. */
 __attribute__((weak)) vm_err vm_jit_compile(const vm_program *p, uint8_t *buf, size_t cap,
@@ -262,11 +317,23 @@ vm_err vm_run(vm_program *p, const vm_run_opts *opts, vm_result *res)
         vm_fault_set(&res->fault, VM_E_NO_JIT, -1, 0, NULL);
         return res->err;
     }
+    /* JIT code never reads the clock: a time limit needs the embedder's ticks (vm.h). */
+    uint64_t limit = opts->time_limit_ns ? opts->time_limit_ns : VM_DEFAULT_TIME_LIMIT_NS;
+    if (engine == VM_ENGINE_JIT && limit != UINT64_MAX && !opts->async_ticks) {
+        if (opts->engine == VM_ENGINE_JIT) {
+            res->err = VM_E_ARG;
+            vm_fault_set(&res->fault, VM_E_ARG, -1, 0,
+                         "a JIT run with a time limit needs async_ticks (vm_tick)");
+            return res->err;
+        }
+        engine = VM_ENGINE_INTERP; /* AUTO: the interpreter enforces the limit itself */
+    }
 
     vm_state *st = &p->state;
     st->mem_lo = p->mem_lo;
     st->rw_lo = p->rw_lo;
     st->mem_hi = p->mem_hi;
+    st->running = 0;
     st->stop = 0;
     st->ticks = VM_TICKS;
     st->halt = 0;
@@ -290,14 +357,19 @@ vm_err vm_run(vm_program *p, const vm_run_opts *opts, vm_result *res)
     /* A fresh stack each run keeps runs deterministic across engines. */
     memset((void *)(uintptr_t)p->seg_base[VM_SEG_STACK], 0, p->seg_size[VM_SEG_STACK]);
 
-    uint64_t limit = opts->time_limit_ns ? opts->time_limit_ns : VM_DEFAULT_TIME_LIMIT_NS;
     uint64_t t0 = clock_mono_ns();
     st->deadline_ns = limit == UINT64_MAX || t0 + limit < t0 ? UINT64_MAX : t0 + limit;
 
+    /* From here a tick may read the deadline: the compiler must not sink the stores above
+     * below this flag (the tick is a signal/interrupt on this very thread/CPU). */
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    st->running = 1;
     if (engine == VM_ENGINE_JIT)
         ((vm_jit_fn)p->jit_code)(st);
     else
         vm_interp_run(p, st);
+    st->running = 0;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
 
     res->ns = clock_mono_ns() - t0;
     res->engine = engine;

@@ -37,6 +37,7 @@
  *   never read them before writing).  After every helper call the engine checks st->halt != 0 and, if set, stores r0 (the
  *   helper's return value) in st->reg[0], calls vm_halted(st, pc) and stops; st->err is
  *   already recorded (VM_OK for the exit and unwind helpers, an error for helper faults).
+ *   Then, if st->stop != 0, it stores r0 likewise, calls vm_stopped(st, pc) and stops.
  *   callx (0x8d, `call %rN`, N in dst): the register value is a helper id; an id without a
  *   helper stops with VM_E_BAD_HELPER via vm_callx_fail().
  *   Local call (src=1): target = pc + imm + 1.  Before the call: if st->depth + 1 >
@@ -45,16 +46,37 @@
  *   The stack region holds VM_MAX_CALL_DEPTH+1 frames, so r10 never leaves it.  (The JIT
  *   saves frames on the native stack, out of the program's reach, and derives the depth
  *   from r10 = stack_top - depth * VM_FRAME_SIZE; st->depth is the interpreter's.)
- * Time and Ctrl-C.  At every taken backward jump (a jump whose target <= pc) and at every
- *   local call the engine does: if (st->stop | --st->ticks == 0) -> vm_poll(st, pc); vm_poll
- *   returns 1 to continue (it refills ticks) or 0 to stop (VM_E_TIMEOUT / VM_E_INTERRUPTED
- *   recorded).  st->stop is volatile and set asynchronously by vm_request_stop() (signal /
- *   interrupt).  ticks is uint32_t; vm_poll reads the clock at most every VM_TICKS polls.
- *   The JIT keeps the countdown in a register (a poll costs one dec/jz) and reads st->stop
- *   in vm_poll when the countdown expires, and right after every helper call, where a set
- *   flag expires the countdown.  So a stop raised synchronously (by a helper) stops both
- *   engines at the same poll point; one raised asynchronously stops the JIT within VM_TICKS
- *   polls - the same granularity as the time limit in both engines.
+ * Time and Ctrl-C.  Stops are requested asynchronously and never polled for in JIT code.
+ *   st->stop (volatile) is 0 or the reason, VM_E_TIMEOUT or VM_E_INTERRUPTED; vm_preempt()
+ *   sets it (first reason wins).  Who does what:
+ *   - Embedder: while vm_run runs a program with JIT code it delivers vm_tick(st, &rip) at
+ *     least every VM_TICK_MAX_NS, on the running thread/CPU (host: a SIGALRM timer,
+ *     vm/host/preempt_host.c; kernel: the timer interrupt, shell/cmds_run.c), with rip =
+ *     the interrupted context's instruction pointer, and forwards Ctrl-C as
+ *     vm_preempt(st, VM_E_INTERRUPTED, &rip).  It says so with vm_run_opts.async_ticks.
+ *     vm_tick compares the clock with the run's deadline and re-delivers a pending stop.
+ *   - vm_preempt: sets st->stop; if rip lies in the JIT code's body (vm_jit_attach records
+ *     the range; the body is everything after the prologue has set r12 = st and saved the
+ *     native rsp, up to the end of the code, with the epilogue placed before it) it rewrites
+ *     rip to the code's stop stub.  Nothing else runs in signal/interrupt context.  When the
+ *     thread resumes at the stub (normal context), the stub restores the saved rsp (which
+ *     drops any BPF-to-BPF frames and half-built calls), calls vm_stopped() through
+ *     st->jit_rt and leaves through the error epilogue.  Elsewhere (a helper or C slow path,
+ *     the prologue/epilogue) only the flag is set; the next tick redirects again.
+ *   - JIT code checks st->stop once on entry and after every helper call (with st->halt).
+ *   - The interpreter polls as before - at every taken backward jump and local call
+ *     `if (st->stop | --st->ticks == 0) vm_poll()`, reading the clock every VM_TICKS polls -
+ *     so it keeps its time limit without ticks; it checks st->stop after every helper call.
+ *   Errors: the same vm_err in both engines.  A stop seen right after a helper call names
+ *   that call's pc in both engines (so a stop a helper requests synchronously stops both at
+ *   the same instruction).  Any other stop is asynchronous - where it lands depends on
+ *   timing - and names no pc in either engine (fault.pc = -1): "time limit exceeded" /
+ *   "interrupted".
+ *   Fallback: a JIT run with a finite time limit and async_ticks unset is refused
+ *   (VM_E_ARG) when the JIT was asked for, and runs on the interpreter under
+ *   VM_ENGINE_AUTO.  With no time limit and no ticks a JIT program stops only at helper
+ *   calls.  JIT code is the same whatever the embedder (no compile mode), so code cached by
+ *   SHA-256 never depends on it.
  * Division.  x/0 = 0, x%0 = x (32-bit forms on the low halves), INT_MIN/-1 = INT_MIN,
  *   INT_MIN%-1 = 0, never a fault.  Shift counts are masked (& 63 or & 31).
  * Results.  The engine ends with st->reg[0] = r0 and returns; the error is in st->err
@@ -113,7 +135,7 @@ typedef enum vm_err {
     VM_E_MEM,           /* memory access outside the sandbox */
     VM_E_CALL_DEPTH,    /* too many nested calls */
     VM_E_TIMEOUT,       /* time limit reached */
-    VM_E_INTERRUPTED,   /* stopped by vm_request_stop (Ctrl-C) */
+    VM_E_INTERRUPTED,   /* stopped by vm_preempt / vm_request_stop (Ctrl-C) */
     VM_E_BAD_HELPER,    /* callx to an id with no helper */
     VM_E_HELPER,        /* a helper rejected its arguments (e.g. a bad buffer) */
     VM_E_NO_JIT,        /* JIT not built in / not attached */
@@ -182,10 +204,19 @@ void vm_halt_exit(vm_state *st, uint64_t value);             /* stop, result = v
 void vm_halt_error(vm_state *st, vm_err e, const char *why);  /* stop with an error */
 const vm_env *vm_state_env(vm_state *st);
 vm_program *vm_state_program(vm_state *st);
-/* Async-signal / interrupt safe: the running program stops at its next poll point.
- * The embedder's Ctrl-C / timer path calls it with vm_program_state(p) of the running p. */
-void vm_request_stop(vm_state *st);
 vm_state *vm_program_state(vm_program *p);
+/* Asynchronous stops (design notes "Time and Ctrl-C").  All three are async-signal and
+ * interrupt safe; call them on the thread/CPU that runs the program, with st =
+ * vm_program_state(p).  rip: the interrupted context's instruction pointer (signal
+ * ucontext / trap frame), rewritten when it is in p's JIT code body; NULL = flag only.
+ * why: VM_E_TIMEOUT or VM_E_INTERRUPTED. */
+void vm_preempt(vm_state *st, vm_err why, uintptr_t *rip);
+/* The embedder's periodic tick: stops the run once its deadline has passed, and
+ * re-delivers a pending stop; does nothing unless vm_run is running st. */
+void vm_tick(vm_state *st, uintptr_t *rip);
+#define VM_TICK_MAX_NS 20000000ull /* longest gap between ticks an embedder may leave */
+/* vm_preempt(st, VM_E_INTERRUPTED, NULL): a Ctrl-C without a context (flag only). */
+void vm_request_stop(vm_state *st);
 
 /* ---- loading ---- */
 typedef struct vm_load_opts {
@@ -229,6 +260,8 @@ typedef struct vm_run_opts {
     vm_region extra[VM_MAX_EXTRA_REGIONS]; /* embedder buffers the program may touch */
     size_t n_extra;
     const vm_env *env;
+    bool async_ticks;            /* the embedder delivers vm_tick() (design notes); required
+                                  * for JIT code with a finite time limit */
 } vm_run_opts;
 
 typedef struct vm_result {
@@ -252,8 +285,10 @@ vm_err vm_jit_compile(const vm_program *p, uint8_t *buf, size_t cap, size_t *out
                       vm_fault *fault);
 /* Bytes of buf vm_jit_compile needs for p (code plus scratch); 0 if p is unusable. */
 size_t vm_jit_size_bound(const vm_program *p);
-/* exec = the same bytes, now mapped read+execute by the embedder. */
-void vm_jit_attach(vm_program *p, const void *exec);
+/* exec = the same bytes (len = the code length vm_jit_compile gave, or more when what
+ * follows is never executed), now mapped read+execute by the embedder.  len bounds the
+ * range vm_preempt may redirect; len 0 disables redirection (stops at helper calls only). */
+void vm_jit_attach(vm_program *p, const void *exec, size_t len);
 bool vm_jit_available(void);
 
 /* ---- text forms (vm/disasm.c, vm/asm.c) ---- */

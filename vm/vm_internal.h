@@ -130,8 +130,9 @@ typedef struct vm_frame {
 struct vm_state {
     /* fast-path sandbox bounds (see vm.h) */
     uint64_t mem_lo, rw_lo, mem_hi;
-    volatile uint32_t stop;    /* set asynchronously by vm_request_stop */
-    uint32_t ticks;            /* polls left before vm_poll reads the clock */
+    volatile uint32_t stop;    /* 0, or the vm_err of a requested stop (VM_E_TIMEOUT,
+                                * VM_E_INTERRUPTED); set asynchronously by vm_preempt */
+    uint32_t ticks;            /* interpreter polls left before vm_poll reads the clock */
     uint32_t halt;             /* set by helpers: stop after this call (err/r0 in state) */
     uint32_t depth;            /* current local-call depth (0 = entry frame); interpreter
                                 * only: the JIT's depth is implied by r10 (see jit_min_fp) */
@@ -153,6 +154,8 @@ struct vm_state {
     vm_fault fault;
     vm_region extra[VM_MAX_EXTRA_REGIONS];
     uint32_t n_extra;
+    volatile uint32_t running; /* 1 while an engine runs this state (vm_run): vm_tick's
+                                * deadline check is valid only then (in padding here) */
     uint64_t heap_next;        /* bump pointer of the heap helper */
     const vm_env *env;
     vm_program *prog;
@@ -190,9 +193,17 @@ struct vm_program {
     uint64_t mem_lo, rw_lo, mem_hi;
     uint8_t sha256[32];
     const void *jit_code;      /* executable entry (vm_jit_fn), NULL = none */
+    uintptr_t jit_body_lo, jit_body_hi; /* [lo, hi): where vm_preempt may redirect the
+                                * interrupted rip to the stop stub (vm_jit_attach) */
     vm_state state;
 };
 #define VM_PROGRAM_MAGIC 0x4e44410au
+
+/* Layout of JIT code that vm_preempt relies on (vm/jit_x86_64.c keeps it, and fails to
+ * compile rather than break it): code + VM_JIT_BODY_OFFSET is the stop stub and the start
+ * of the body, which runs to the end of the code.  Anywhere in the body r12 = st and
+ * st->jit_saved_sp holds the native stack pointer the stub restores. */
+#define VM_JIT_BODY_OFFSET 192
 
 /* JIT entry: runs from prog->entry with registers from st->reg[1..5], r10 = st->stack_top;
  * on return st->reg[0] and st->err/fault are final. */
@@ -209,6 +220,9 @@ static inline uint64_t vm_reloc_addend(const vm_program *p, uint32_t pc)
  * st->err/fault recorded. */
 int vm_mem_slow(vm_state *st, uint64_t addr, uint32_t size, uint32_t access, uint32_t pc);
 int vm_poll(vm_state *st, uint32_t pc);
+/* Records the pending stop (st->stop) at pc, or with no pc when pc == VM_PC_NONE. */
+void vm_stopped(vm_state *st, uint32_t pc);
+#define VM_PC_NONE UINT32_MAX
 void vm_fault_depth(vm_state *st, uint32_t pc);
 void vm_callx_fail(vm_state *st, uint32_t pc, uint64_t id);
 /* After a helper call found st->halt set: completes the fault (pc) and leaves st->err. */
@@ -218,7 +232,7 @@ void vm_halted(vm_state *st, uint32_t pc);
  * instead of baking host addresses into cacheable code. */
 typedef struct vm_jit_rt {
     int (*mem_slow)(vm_state *st, uint64_t addr, uint32_t size, uint32_t access, uint32_t pc);
-    int (*poll)(vm_state *st, uint32_t pc);
+    void (*stopped)(vm_state *st, uint32_t pc);
     void (*fault_depth)(vm_state *st, uint32_t pc);
     void (*callx_fail)(vm_state *st, uint32_t pc, uint64_t id);
     void (*halted)(vm_state *st, uint32_t pc);

@@ -1,6 +1,9 @@
 #!/bin/bash
 # tests/vm/bench.sh: CPU-bound NDA programs natively (clang -O2), under the JIT (when built)
-# and under the interpreter, sandbox checks on; prints times and ratios to native.
+# and under the interpreter, sandbox checks on; prints times and ratios to native.  The JIT
+# runs twice: with a time limit (the host's 100 Hz preemption timer ticking, as `nda run`
+# and the kernel's `run` do by default) and with none (no timer): tl/nolim is the cost of
+# the time-limit / Ctrl-C mechanism (vm.h "Time and Ctrl-C").
 # Set BENCH_QUICK=1 for smaller inputs, BENCH_RUNS=N for the best of N runs (default 3).
 B=${BUILD:-build}
 NDA=$B/nda
@@ -22,22 +25,29 @@ t() {
   done
   echo $best
 }
-printf '%-24s %10s %10s %7s %10s %7s\n' benchmark native_ms jit_ms jit/x interp_ms int/x
-lj=0; li=0; n=0
+printf '%-24s %10s %10s %7s %10s %7s %12s %9s\n' benchmark native_ms jit_ms jit/x interp_ms int/x \
+  jit_nolim_ms tl/nolim
+lj=0; li=0; lt=0; n=0
 for c in "${cases[@]}"; do
   set -- $c; p=$1; shift
   tn=$(t $B/programs/native/$p "$@")
   tj=-1; [ $jit = 1 ] && tj=$(t $NDA run $B/programs/$p.nda "$@" --jit --time-limit 600)
+  tu=-1; [ $jit = 1 ] && tu=$(t $NDA run $B/programs/$p.nda "$@" --jit --time-limit none)
   ti=$(t $NDA run $B/programs/$p.nda "$@" --interp --time-limit 600)
   rj=$(awk -v a=$tj -v b=$tn 'BEGIN{ if (a<0) print "-"; else printf "%.2f", a/b }')
   ri=$(awk -v a=$ti -v b=$tn 'BEGIN{ printf "%.2f", a/b }')
-  printf '%-24s %10.1f %10s %7s %10.1f %7s\n' "$p $*" "$(awk -v x=$tn 'BEGIN{print x/1000}')" \
-    "$([ $tj -lt 0 ] && echo - || awk -v x=$tj 'BEGIN{print x/1000}')" "$rj" "$(awk -v x=$ti 'BEGIN{print x/1000}')" "$ri"
+  rt=$(awk -v a=$tj -v b=$tu 'BEGIN{ if (a<0 || b<=0) print "-"; else printf "%.3f", a/b }')
+  printf '%-24s %10.1f %10s %7s %10.1f %7s %12s %9s\n' "$p $*" "$(awk -v x=$tn 'BEGIN{print x/1000}')" \
+    "$([ $tj -lt 0 ] && echo - || awk -v x=$tj 'BEGIN{print x/1000}')" "$rj" "$(awk -v x=$ti 'BEGIN{print x/1000}')" "$ri" \
+    "$([ $tu -lt 0 ] && echo - || awk -v x=$tu 'BEGIN{print x/1000}')" "$rt"
   lj=$(awk -v s=$lj -v r=$rj 'BEGIN{ if (r=="-") print s; else print s+log(r) }')
   li=$(awk -v s=$li -v r=$ri 'BEGIN{ print s+log(r) }'); n=$((n+1))
+  lt=$(awk -v s=$lt -v r=$rt 'BEGIN{ if (r=="-") print s; else print s+log(r) }')
 done
 printf 'geometric mean ratio to native: jit %s, interpreter %s\n' \
   "$([ $jit = 1 ] && awk -v s=$lj -v n=$n 'BEGIN{printf "%.2f", exp(s/n)}' || echo n/a)" \
   "$(awk -v s=$li -v n=$n 'BEGIN{printf "%.2f", exp(s/n)}')"
-echo "(best of $runs runs; times include process start, program load and JIT compile; the"
-echo " time-limit poll and all sandbox checks are always on)"
+[ $jit = 1 ] && printf 'time-limit mechanism (jit with limit / jit without), geometric mean: %s\n' \
+  "$(awk -v s=$lt -v n=$n 'BEGIN{printf "%.3f", exp(s/n)}')"
+echo "(best of $runs runs; times include process start, program load and JIT compile; all"
+echo " sandbox checks are always on)"

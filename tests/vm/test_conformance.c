@@ -177,7 +177,7 @@ int main(int argc, char **argv)
                 ro.n_extra = 1;
             }
             vm_result r;
-            vm_run(t.p, &ro, &r);
+            vm_host_run(t.p, &ro, &r);
             if (c.error[0]) {
                 if (check(r.err != VM_OK, "conformance %s [%s]: fails as expected", names[i], en))
                     passed[k]++;

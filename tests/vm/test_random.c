@@ -345,7 +345,7 @@ static vm_err run(const uint64_t *w, size_t n, vm_engine e, uint8_t mem[MEM], ui
     o.extra[0] = (vm_region){(uint64_t)(uintptr_t)mem, MEM, VM_READ | VM_WRITE};
     o.n_extra = 1;
     vm_result r;
-    vm_run(t.p, &o, &r);
+    vm_host_run(t.p, &o, &r);
     *r0 = r.r0;
     *f = r.fault;
     vmt_free(&t);

@@ -1,12 +1,10 @@
 /* tests/vm/test_vm.c: verifier rejections, sandbox/adversarial programs, 5-argument helpers,
  * time limit and stop flag, and .nda corruption - each on every engine (vmtest.h).
  * Programs are written in the assembler's text form so each case reads like the ISA. */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/time.h>
 #include "lib/clock.h"
 #include "tests/check.h"
 #include "tests/vm/vmtest.h"
@@ -100,7 +98,7 @@ static vm_err run_asm(const char *text, vm_engine e, uint64_t *r0, vm_fault *fau
         o.n_extra = 1;
     }
     vm_result r;
-    vm_run(t.p, &o, &r);
+    vm_host_run(t.p, &o, &r);
     *r0 = r.r0;
     *fault = r.fault;
     vmt_free(&t);
@@ -206,8 +204,8 @@ static void test_idioms(vm_engine e)
     snprintf(prog, sizeof prog, tst, 0xff000000efull);
     err = run_asm(prog, e, &r0, &f, 0, NULL, 0);
     check(err == VM_OK && r0 == 0, "idiom [%s] bit test, clear (r0=%llu)", en, (unsigned long long)r0);
-    /* select (collatz step, r0 kept by cmov in the JIT): the result, and a helper's stop
-     * request ending the loop at the poll of the path taken, with that path's r0 */
+    /* select (collatz step, r0 kept by cmov in the JIT): the result; a stop a helper
+     * requests ends the run right at the call, with the helper's r0, on both engines */
     static const char sel[] = "%s\nmov %%r0, %d\nmov %%r6, 0\nl:\nadd %%r6, 1\nmov %%r5, %%r0\n"
                               "jeq %%r0, 1, done\nrsh %%r0, 1\nmov %%r7, %%r5\nand %%r7, 1\n"
                               "jeq %%r7, 0, l\nmul %%r5, 3\nadd %%r5, 1\nmov %%r0, %%r5\nja l\n"
@@ -219,12 +217,8 @@ static void test_idioms(vm_engine e)
     check(err == VM_OK && r0 == 112, "idiom [%s] select loop (r0=%llu)", en, (unsigned long long)r0);
     snprintf(prog, sizeof prog, sel, call, 6);
     err = run_asm(prog, e, &r0, &f, 0, NULL, 0);
-    check(err == VM_E_INTERRUPTED && f.pc == 9 && r0 == 3, "idiom [%s] select, stop on the jump "
-          "path (pc %lld r0=%llu)", en, (long long)f.pc, (unsigned long long)r0);
-    snprintf(prog, sizeof prog, sel, call, 7);
-    err = run_asm(prog, e, &r0, &f, 0, NULL, 0);
-    check(err == VM_E_INTERRUPTED && f.pc == 13 && r0 == 22, "idiom [%s] select, stop on the "
-          "other path (pc %lld r0=%llu)", en, (long long)f.pc, (unsigned long long)r0);
+    check(err == VM_E_INTERRUPTED && f.pc == 0 && r0 == 7, "idiom [%s] select, a helper's stop "
+          "ends the run at the call (pc %lld r0=%llu)", en, (long long)f.pc, (unsigned long long)r0);
     /* the inverse test (jne32: the ops run when the bit is clear) */
     err = run_asm("mov %r0, 12345\nmov %r6, 0\nl:\nadd %r6, 1\njgt %r6, 40, done\n"
                   "mov %r5, %r0\nrsh %r0, 1\nmov32 %r7, %r5\nand32 %r7, 1\njne32 %r7, 0, l\n"
@@ -298,7 +292,7 @@ static void test_nda(vm_engine e)
     if (!err) {
         vm_run_opts o = {0};
         o.engine = e;
-        vm_run(t.p, &o, &r);
+        vm_host_run(t.p, &o, &r);
     }
     check(err == VM_OK && r.err == VM_OK && r.r0 == 20, "nda [%s] relocated rodata load", en);
     vmt_free(&t);
@@ -350,15 +344,7 @@ static void test_nda(vm_engine e)
     free(img);
 }
 
-/* ---- stop flag (Ctrl-C) ---- */
-
-static vm_state *volatile alarm_target;
-static void on_alarm(int sig)
-{
-    (void)sig;
-    if (alarm_target)
-        vm_request_stop(alarm_target);
-}
+/* ---- stops: helper-requested (synchronous), tests/vm/test_preempt.c for asynchronous */
 
 static void test_stop(void)
 {
@@ -368,36 +354,19 @@ static void test_stop(void)
     for (int k = 0; k < ne; k++) {
         const char *en = vmt_engine_name(engines[k]);
         char prog[200];
-        snprintf(prog, sizeof prog, "call %d\nmov %%r0, 5\nmov %%r1, 3\nl:\nadd %%r0, 1\n"
-                 "jgt %%r0, 1000, +1\nja l\nexit\n", VMT_STOP_ID);
+        snprintf(prog, sizeof prog, "mov %%r0, 5\nmov %%r1, 3\nl:\nadd %%r0, 1\n"
+                 "jgt %%r0, 1000, +2\ncall %d\nja l\nexit\n", VMT_STOP_ID);
         uint64_t r0;
         vm_fault f;
         vm_err err = run_asm(prog, engines[k], &r0, &f, 0, NULL, 0);
         pcs[k] = f.pc;
-        check(err == VM_E_INTERRUPTED && f.pc == 5, "stop [%s] requested by a helper stops at "
-              "the next poll point (pc %lld)", en, (long long)f.pc);
-
-        /* Asynchronous, as from a signal handler: an endless loop with no time limit. */
-        size_t n = assemble("mov %r0, 0\nl:\nadd %r0, 1\nja l\n");
-        vmt_prog t;
-        if (vmt_load_raw(&t, words, n, engines[k]) != VM_OK) {
-            check(0, "stop [%s] load", en);
-            continue;
-        }
-        alarm_target = vm_program_state(t.p);
-        signal(SIGALRM, on_alarm);
-        struct itimerval it = {{0, 0}, {0, 50000}};
-        setitimer(ITIMER_REAL, &it, NULL);
-        vm_run_opts o = {0};
-        o.engine = engines[k];
-        o.time_limit_ns = UINT64_MAX;
-        vm_result r;
-        vm_run(t.p, &o, &r);
-        alarm_target = NULL;
-        check(r.err == VM_E_INTERRUPTED && r.fault.pc == 2 && r.ns < 2000000000ull,
-              "stop [%s] from a signal handler ends an endless loop (%llu ms)", en,
-              (unsigned long long)(r.ns / 1000000));
-        vmt_free(&t);
+        check(err == VM_E_INTERRUPTED && f.pc == 4 && r0 == 7, "stop [%s] requested by a helper "
+              "stops right after the call (pc %lld r0=%llu)", en, (long long)f.pc,
+              (unsigned long long)r0);
+        char msg[200];
+        vm_format_fault(&f, msg, sizeof msg);
+        check(!strcmp(msg, "interrupted at instruction 4 (call 41)"), "stop [%s] message: %s",
+              en, msg);
     }
     if (ne > 1)
         check(pcs[0] == pcs[1], "stop: interpreter and JIT stop at the same instruction");
@@ -431,11 +400,11 @@ static void test_jit_code(void)
     void *m = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     memcpy(m, ca, la);
     mprotect(m, map_len, PROT_READ | PROT_EXEC);
-    vm_jit_attach(b.p, m);
+    vm_jit_attach(b.p, m, la);
     vm_run_opts o = {0};
     o.engine = VM_ENGINE_JIT;
     vm_result r;
-    vm_run(b.p, &o, &r);
+    vm_host_run(b.p, &o, &r);
     check(r.err == VM_OK && r.r0 == 20, "jit: cached code runs a later load of the same file");
     munmap(m, map_len);
     /* Too small a buffer is refused, never overrun. */

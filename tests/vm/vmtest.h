@@ -1,12 +1,15 @@
 /* tests/vm/vmtest.h: shared scaffolding for the VM tests - the list of engines to run
  * (the interpreter always; the JIT when vm/jit_x86_64.c is linked in and registers itself
  * via vm_jit_available()), loading a raw program into a heap arena, and one-call runs.
+ * Tests run programs with vm_host_run (vm/host/preempt_host.h), which delivers the ticks a
+ * JIT run with a time limit needs.
  * Tests are parametric over vmt_engines so the JIT joins automatically. */
 #ifndef TESTS_VM_VMTEST_H
 #define TESTS_VM_VMTEST_H
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "vm/host/preempt_host.h"
 #include "vm/host/vm_exec_host.h"
 #include "vm/vm.h"
 
@@ -22,8 +25,8 @@ static uint64_t vmt_sum5(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_
 
 #define VMT_STOP_ID 41
 
-/* Requests a stop as a Ctrl-C would, synchronously: both engines must stop at the same
- * poll point after it. */
+/* Requests a stop as a Ctrl-C would, synchronously: both engines must stop right after
+ * this call, naming its pc (vm.h "Time and Ctrl-C"). */
 static uint64_t vmt_stop(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e,
                          vm_state *st)
 {

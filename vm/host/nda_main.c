@@ -2,13 +2,12 @@
  *
  *   nda build prog.c -o prog.nda [CFLAGS...]   clang -target bpf -O2, then ELF -> .nda
  *   nda link prog.o -o prog.nda                 ELF object -> .nda
- *   nda run prog.nda [ARGS] [--interp|--jit] [--time-limit S] [--stats]
+ *   nda run prog.nda [ARGS] [--interp|--jit] [--time-limit S|none] [--stats]
  *   nda dis prog.nda | words.bin                disassembler
  *   nda as prog.s -o prog.bin                   assembler (raw little-endian words)
  *   nda info prog.nda                           header, segments, imports, hash
  * Exit status of `run` is the program's exit value (low 8 bits), 1xx for VM errors.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include "vm/asm.h"
 #include "vm/host/host_env.h"
 #include "vm/host/nda_build.h"
+#include "vm/host/preempt_host.h"
 #include "vm/host/vm_exec_host.h"
 #include "vm/nda_format.h"
 #include "vm/vm_internal.h"
@@ -60,7 +60,7 @@ static int usage(void)
     fprintf(stderr,
             "usage: nda build prog.c -o prog.nda [clang flags]\n"
             "       nda link prog.o -o prog.nda\n"
-            "       nda run prog.nda [ARGS] [--interp|--jit] [--time-limit SECONDS] [--stats]\n"
+            "       nda run prog.nda [ARGS] [--interp|--jit] [--time-limit SECONDS|none] [--stats]\n"
             "       nda dis prog.nda|prog.bin\n"
             "       nda as prog.s -o prog.bin\n"
             "       nda info prog.nda\n");
@@ -171,15 +171,6 @@ static int build(int argc, char **argv)
     return rc;
 }
 
-static vm_program *volatile running;
-
-static void on_sigint(int sig)
-{
-    (void)sig;
-    if (running)
-        vm_request_stop(vm_program_state(running));
-}
-
 static vm_program *load(const char *path, void **arena, vm_fault *f)
 {
     size_t n;
@@ -210,6 +201,8 @@ static int run(int argc, char **argv)
             eng = VM_ENGINE_JIT;
         else if (!strcmp(argv[i], "--stats"))
             stats = 1;
+        else if (!strcmp(argv[i], "--time-limit") && i + 1 < argc && !strcmp(argv[i + 1], "none"))
+            limit = UINT64_MAX, i++;
         else if (!strcmp(argv[i], "--time-limit") && i + 1 < argc)
             limit = (uint64_t)(strtod(argv[++i], NULL) * 1e9);
         else if (pargc < 63)
@@ -243,10 +236,7 @@ static int run(int argc, char **argv)
     o.time_limit_ns = limit;
     o.env = &env;
     vm_result r;
-    running = p;
-    signal(SIGINT, on_sigint);
-    vm_run(p, &o, &r);
-    running = NULL;
+    vm_host_run(p, &o, &r); /* time limit and Ctrl-C: timer and SIGINT during the run */
     fflush(stdout);
     if (stats)
         fprintf(stderr, "nda: %s, %.3f ms%s\n", r.engine == VM_ENGINE_JIT ? "jit" : "interp",

@@ -26,7 +26,7 @@ vm_err vm_host_jit(vm_program *p, vm_host_code *c, vm_fault *f)
     }
     c->map = m;
     c->map_len = len;
-    vm_jit_attach(p, m);
+    vm_jit_attach(p, m, c->code_len);
     return VM_OK;
 }
 
