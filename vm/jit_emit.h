@@ -4,8 +4,9 @@
  * operands -> one small function per x86 instruction form the JIT uses.  Nothing here knows
  * about eBPF.
  *
- * Two streams share one buffer: the main code and, after it, the cold code (out-of-line
- * fault and stop paths).  `at` selects the stream being written.  The JIT runs twice: the
+ * Three streams share one buffer: the main code, then the slow copies of versioned regions
+ * (vm/jit_x86_64.c "Regions"), then the cold code (out-of-line fault and stop paths).  `at`
+ * selects the stream being written.  The JIT runs twice: the
  * sizing pass learns every instruction's offset and the main code's length, the final pass
  * writes the same bytes with all displacements known.  So every encoding choice here must
  * depend only on its operands, never on code positions (all branches to labels are rel32,
@@ -58,9 +59,11 @@ typedef struct jit_buf {
     uint8_t *buf;
     size_t limit;          /* bytes of buf available to code */
     size_t main_pos;       /* next byte of the main stream */
+    size_t slow_pos;       /* next byte of the slow-copy stream */
     size_t cold_pos;       /* next byte of the cold stream */
-    size_t *at;            /* &main_pos or &cold_pos */
-    bool write_main;       /* false in the sizing pass: only positions are computed */
+    size_t *at;            /* &main_pos, &slow_pos or &cold_pos */
+    bool write_main;       /* false in the sizing pass: only positions are computed (main
+                            * and slow streams) */
     bool write_cold;       /* false in the sizing pass, where cold offsets are provisional */
     bool overflow;         /* sticky: some byte did not fit */
 } jit_buf;

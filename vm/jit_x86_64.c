@@ -23,6 +23,19 @@
  *     vm_mem_slow (extra regions, fault record) exactly like the interpreter.
  *     Accesses at r10+off with -512 <= off and off+size <= 0 skip the check: r10 always
  *     points at the top of a 512-byte frame inside the stack, which lies in [rw_lo, mem_hi).
+ *   - Regions (found by vm/jit_analysis.h, emitted by emit_region): where several accesses
+ *     off one base register follow each other (up to REGION_MAX instructions, the base
+ *     unwritten, no call, exit or atomic, entered only at its first instruction s), the
+ *     region is translated twice.
+ *     The main stream holds the fast copy: one or two "cover checks" per access kind -
+ *     the same compare as above, on the lowest and highest byte the region's accesses off
+ *     that base can touch (one compare when the span is at most 8 bytes, against the limit
+ *     of that rounded-up size) - then the instructions with those accesses unchecked.  If a
+ *     cover check fails, the slow copy (slow stream: the plain translation, every check in
+ *     place, ending with a jump to e) runs instead, so faults, extra regions and accesses
+ *     the cover checks were stricter about behave exactly as without regions.  Sound
+ *     because the region's memory is one interval [lo, mem_hi) and the base does not change
+ *     in the region; jumps back to s from inside the fast copy skip the cover checks.
  *   - Local calls are native calls: `call` pushes a return address the program cannot
  *     reach, the caller saves r6-r10 on the native stack (5 pushes + return = 48 bytes, so
  *     rsp stays 16-byte aligned for helpers) and exit is `ret`.  The entry function is
@@ -52,13 +65,15 @@
  * Code layout (emit_prologue): the entry (push, r12 = st, save rsp), the epilogue, padding
  * up to VM_JIT_BODY_OFFSET, then the body: the stop stub, err_exit, the rest of the
  * prologue, the shared trampolines, the main code (one block per instruction, or per
- * fused idiom: vm/jit_peephole.h), then the cold stubs, to the end of the code.  Two
- * passes: the first (writes nothing) records each instruction's offset in a table at the
- * end of the caller's buffer (next to a table of jump targets and loop heads) and the
- * sizes; the second writes the same bytes with every displacement known.
+ * fused idiom: vm/jit_peephole.h), the regions' slow copies, then the cold stubs, to the
+ * end of the code.  Two passes: the first (writes nothing) records each instruction's
+ * offset in tables at the end of the caller's buffer (main and slow-copy offsets, and a
+ * table of jump targets, loop heads, ways in and fused-group lengths) and the sizes; the
+ * second writes the same bytes with every displacement known.
  */
 #include <stddef.h>
 #include <string.h>
+#include "vm/jit_analysis.h"
 #include "vm/jit_emit.h"
 #include "vm/jit_peephole.h"
 #include "vm/vm_internal.h"
@@ -94,7 +109,17 @@ typedef struct jit {
     const vm_program *p;
     uint8_t *ofs;         /* n_insns x 4 bytes (little-endian): code offset per instruction */
     uint8_t *marks;       /* n_insns x 4: TARGET_MARK for any jump or call target,
-                           * ALIGN_MARK for a loop head or function entry (find_targets) */
+                           * ALIGN_MARK for a loop head or function entry, the number of
+                           * jumps/calls/entries that reach it and the length of the fused
+                           * group that would start there (find_targets, cache_groups) */
+    uint8_t *sofs;        /* n_insns x 4: slow-copy offset (from slow_base) per instruction */
+    size_t slow_base;     /* where the slow stream starts in this pass */
+    size_t *before_cold;  /* the stream cold_enter left */
+    jit_region rg;        /* the versioned region being translated, if rg_on */
+    bool rg_on;           /* translating a region's copies now */
+    bool rg_slow;         /* ... its slow copy (else the fast one) */
+    size_t rg_post;       /* main-stream offset right after its cover checks */
+    size_t dup_used;      /* bytes regions have added so far (first pass), up to dup_cap() */
     int flags_reg;        /* eBPF register the x86 flags describe (ZF = result == 0), or -1 */
     bool flags_64;        /* ... as a 64-bit result (else 32-bit, zero-extended) */
     bool final;           /* second pass: offsets known, bytes written */
@@ -114,34 +139,43 @@ static void jit_fail(jit *j, vm_err e, uint32_t pc)
     }
 }
 
-static uint32_t tab_get(const uint8_t *t, uint32_t i)
-{
-    const uint8_t *q = t + 4 * (size_t)i;
-    return (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
-}
-
-static void tab_set(uint8_t *t, uint32_t i, uint32_t v)
-{
-    uint8_t *q = t + 4 * (size_t)i;
-    for (int k = 0; k < 4; k++)
-        q[k] = (uint8_t)(v >> (8 * k));
-}
-
 static size_t insn_ofs(const jit *j, uint32_t pc) { return j->ofs ? tab_get(j->ofs, pc) : 0; }
 
+static size_t slow_ofs(const jit *j, uint32_t pc)
+{
+    return j->slow_base + (j->sofs ? tab_get(j->sofs, pc) : 0);
+}
+
+/* Records where pc's code starts: in the main table, or the slow one inside a slow copy. */
 static void set_insn_ofs(jit *j, uint32_t pc, size_t v)
 {
-    if (!j->ofs)
+    bool slow = j->rg_on && j->rg_slow;
+    uint8_t *t = slow ? j->sofs : j->ofs;
+    if (!t)
         return;
+    if (slow)
+        v -= j->slow_base; /* relative: the slow stream moves between the passes */
     if (j->final) { /* the second pass must reproduce the first pass's layout */
-        if (insn_ofs(j, pc) != v)
+        if (tab_get(t, pc) != v)
             jit_fail(j, VM_E_JIT, pc);
         return;
     }
-    tab_set(j->ofs, pc, (uint32_t)v);
+    tab_set(t, pc, (uint32_t)v);
 }
 
-enum { TARGET_MARK = 1u << 31, ALIGN_MARK = 1u << 30 };
+/* Where a jump from the code being emitted to pc must go: inside a region, its own copy's
+ * instructions (a jump back to the region's start in the fast copy skips the cover checks:
+ * the base has not changed since they passed). */
+static size_t jump_ofs(const jit *j, uint32_t pc)
+{
+    if (j->rg_on && pc >= j->rg.s && pc < j->rg.e) {
+        if (j->rg_slow)
+            return slow_ofs(j, pc);
+        if (pc == j->rg.s)
+            return j->rg_post;
+    }
+    return insn_ofs(j, pc);
+}
 
 static bool wants_align(const jit *j, uint32_t pc)
 {
@@ -151,11 +185,12 @@ static bool wants_align(const jit *j, uint32_t pc)
 /* Cold stubs: switch streams; main-stream branches to the stub are patched by the caller. */
 static size_t cold_enter(jit *j)
 {
+    j->before_cold = j->b.at;
     j->b.at = &j->b.cold_pos;
     return j->b.cold_pos;
 }
 
-static void cold_leave(jit *j) { j->b.at = &j->b.main_pos; }
+static void cold_leave(jit *j) { j->b.at = j->before_cold; }
 
 static int log2_size(unsigned size) { return size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3; }
 
@@ -293,6 +328,7 @@ static void emit_stub_call(jit *j, enum tramp t, uint32_t arg, bool may_continue
 /* ---- run-time checks ---- */
 
 enum { LOOP_ALIGN = 32 }; /* loop heads and function entries start a 32-byte fetch block */
+enum { TABLE_BYTES = 12 }; /* per instruction at the end of the caller's buffer */
 
 /* Aligns a loop head or function entry; fall-through entry jumps over the padding. */
 static void emit_align(jit *j)
@@ -313,6 +349,8 @@ static void emit_mem_check(jit *j, uint32_t pc, uint8_t base, int16_t off, unsig
 {
     jit_buf *b = &j->b;
     if (base == 10 && j->elide_stack && off >= -VM_FRAME_SIZE && off + (int)size <= 0)
+        return;
+    if (j->rg_on && !j->rg_slow && base == j->rg.base) /* covered by the region's checks */
         return;
     int xb = R[base];
     /* lea r11, [base + r10 + off (+ ro)] = addr - rw_lo (stores) or addr - mem_lo (loads) */
@@ -592,7 +630,7 @@ static enum x86_cc jmp_cc(uint8_t op)
 }
 
 /* Unconditional jump: no poll even backwards (stops are asynchronous, see the header). */
-static void emit_goto(jit *j, uint32_t target) { x_jmp32(&j->b, insn_ofs(j, target)); }
+static void emit_goto(jit *j, uint32_t target) { x_jmp32(&j->b, jump_ofs(j, target)); }
 
 /* Sets the flags for conditional jump i; returns the condition that means "taken". */
 static enum x86_cc emit_compare(jit *j, vm_insn i, int flags_reg)
@@ -617,7 +655,7 @@ static enum x86_cc emit_compare(jit *j, vm_insn i, int flags_reg)
 
 static void emit_jcc(jit *j, uint32_t pc, vm_insn i, int flags_reg)
 {
-    x_jcc32(&j->b, emit_compare(j, i, flags_reg), insn_ofs(j, (uint32_t)((int64_t)pc + i.off + 1)));
+    x_jcc32(&j->b, emit_compare(j, i, flags_reg), jump_ofs(j, (uint32_t)((int64_t)pc + i.off + 1)));
 }
 
 /* After a call into a helper: reload r10, stop if the helper halted the program, or if a
@@ -693,12 +731,7 @@ static bool is_target(const jit *j, uint32_t pc)
 /* The fused instructions after the first must not be entered from elsewhere. */
 static bool straight(const jit *j, uint32_t pc, uint32_t n)
 {
-    if (!j->marks || pc + n > j->p->n_insns)
-        return false;
-    for (uint32_t k = 1; k < n; k++)
-        if (is_target(j, pc + k))
-            return false;
-    return true;
+    return j->marks && marks_straight(j->p, j->marks, pc, n);
 }
 
 static void translate_insn(jit *j, uint32_t pc, vm_insn i, int flags_reg);
@@ -730,40 +763,65 @@ static void emit_select(jit *j, uint32_t pc, const peep_select *sel)
     j->flags_reg = -1;
 }
 
+typedef struct fused {
+    enum { FU_NONE, FU_LOOP, FU_ROTATE, FU_SELECT, FU_TEST } kind;
+    uint32_t len; /* instructions covered (0: none) */
+    uint32_t back;
+    peep_rotate rot;
+    peep_test tst;
+    peep_select sel;
+} fused;
+
+/* The fused group that starts at pc if translation reaches pc as a group start. */
+static void match_fuse(const jit *j, uint32_t pc, fused *f)
+{
+    f->kind = FU_NONE;
+    f->len = 0;
+    if (straight(j, pc, PEEP_LOOP_LEN) && peep_match_loop(j->p, pc, &f->back))
+        f->kind = FU_LOOP, f->len = PEEP_LOOP_LEN;
+    else if (straight(j, pc, PEEP_ROTATE_LEN) && peep_match_rotate(j->p, pc, &f->rot))
+        f->kind = FU_ROTATE, f->len = PEEP_ROTATE_LEN;
+    else if (straight(j, pc, PEEP_TEST_LEN + 2) && peep_match_select(j->p, pc, &f->sel) &&
+             straight(j, pc, f->sel.len))
+        f->kind = FU_SELECT, f->len = f->sel.len;
+    else if (straight(j, pc, PEEP_TEST_LEN) && peep_match_test(j->p, pc, &f->tst))
+        f->kind = FU_TEST, f->len = PEEP_TEST_LEN;
+}
+
 /* Emits a fused group at pc; returns the instructions it covers (0: none matched). */
 static uint32_t try_fuse(jit *j, uint32_t pc, int flags_reg)
 {
-    peep_rotate rot;
-    peep_test tst;
-    uint32_t back;
-    if (straight(j, pc, PEEP_LOOP_LEN) && peep_match_loop(j->p, pc, &back)) {
+    fused f;
+    if (j->marks && marks_group_len(j->marks, pc) == 0)
+        return 0;
+    match_fuse(j, pc, &f);
+    switch (f.kind) {
+    case FU_LOOP: {
         /* jcc +1; ja back: not taken means the ja runs, so branch back on the inverse. */
         enum x86_cc cc = emit_compare(j, vm_insn_decode(j->p->insns[pc]), flags_reg);
-        set_insn_ofs(j, pc + 1, j->b.main_pos);
-        x_jcc32(&j->b, (enum x86_cc)(cc ^ 1), insn_ofs(j, back));
-        return PEEP_LOOP_LEN;
+        set_insn_ofs(j, pc + 1, jb_pos(&j->b));
+        x_jcc32(&j->b, (enum x86_cc)(cc ^ 1), jump_ofs(j, f.back));
+        break;
     }
-    if (straight(j, pc, PEEP_ROTATE_LEN) && peep_match_rotate(j->p, pc, &rot)) {
-        x_mov_rr(&j->b, rot.is64, R[rot.dst], R[rot.src]);
-        x_shift_ri(&j->b, rot.is64, SH_ROR, R[rot.dst], rot.n);
+    case FU_ROTATE:
+        x_mov_rr(&j->b, f.rot.is64, R[f.rot.dst], R[f.rot.src]);
+        x_shift_ri(&j->b, f.rot.is64, SH_ROR, R[f.rot.dst], f.rot.n);
         for (uint32_t k = 1; k < PEEP_ROTATE_LEN; k++)
-            set_insn_ofs(j, pc + k, j->b.main_pos);
-        return PEEP_ROTATE_LEN;
-    }
-    peep_select sel;
-    if (straight(j, pc, PEEP_TEST_LEN + 2) && peep_match_select(j->p, pc, &sel) &&
-        straight(j, pc, sel.len)) {
-        emit_select(j, pc, &sel);
-        return sel.len;
-    }
-    if (straight(j, pc, PEEP_TEST_LEN) && peep_match_test(j->p, pc, &tst)) {
-        x_test_ri(&j->b, tst.wide, R[tst.src], tst.imm);
+            set_insn_ofs(j, pc + k, jb_pos(&j->b));
+        break;
+    case FU_SELECT:
+        emit_select(j, pc, &f.sel);
+        break;
+    case FU_TEST:
+        x_test_ri(&j->b, f.tst.wide, R[f.tst.src], f.tst.imm);
         for (uint32_t k = 1; k < PEEP_TEST_LEN; k++)
-            set_insn_ofs(j, pc + k, j->b.main_pos);
-        x_jcc32(&j->b, tst.jump_if_zero ? CC_E : CC_NE, insn_ofs(j, tst.target));
-        return PEEP_TEST_LEN;
+            set_insn_ofs(j, pc + k, jb_pos(&j->b));
+        x_jcc32(&j->b, f.tst.jump_if_zero ? CC_E : CC_NE, jump_ofs(j, f.tst.target));
+        break;
+    case FU_NONE:
+        break;
     }
-    return 0;
+    return f.len;
 }
 
 static void translate_insn(jit *j, uint32_t pc, vm_insn i, int flags_reg)
@@ -796,22 +854,108 @@ static void translate_insn(jit *j, uint32_t pc, vm_insn i, int flags_reg)
     }
 }
 
-/* One pass over the whole program; main stream from 0, cold stream from cold_start. */
-static void translate(jit *j, size_t cold_start)
+/* ---- regions (see "Regions" in the header) ---- */
+
+static void translate_range(jit *j, uint32_t from, uint32_t to, bool started);
+
+/* Cover checks: one compare for a span of at most 8 bytes, else both ends. */
+static void emit_cover(jit *j, size_t slow_start)
+{
+    jit_buf *b = &j->b;
+    const jit_region *r = &j->rg;
+    for (int w = 0; w < 2; w++) {
+        if (r->lo[w] >= r->hi[w])
+            continue;
+        int32_t span = r->hi[w] - r->lo[w], add = w ? 0 : j->ro;
+        int32_t lim = w ? ST_OFF(jit_lim_w) : ST_OFF(jit_lim_r);
+        int k = span <= 1 ? 0 : span <= 2 ? 1 : span <= 4 ? 2 : span <= 8 ? 3 : 0;
+        for (int end = 0; end < (span <= 8 ? 1 : 2); end++) {
+            x_rm_idx(b, X_W, 0x8d, REG_TMP, R[r->base], REG_NEGRW, 0,
+                     (end ? r->hi[w] - 1 : r->lo[w]) + add);
+            x_alu_rmem(b, true, ALU_CMP, REG_TMP, REG_ST, lim + 8 * k);
+            x_jcc32(b, CC_A, slow_start);
+        }
+    }
+}
+
+/* The fast copy in the main stream (cover checks, then the instructions with the base's
+ * checks left out, falling through to e), the slow copy in the slow stream (the plain
+ * translation, ending with a jump to e). */
+static void emit_region(jit *j, const jit_region *r)
+{
+    jit_buf *b = &j->b;
+    if (wants_align(j, r->s))
+        emit_align(j);
+    set_insn_ofs(j, r->s, jb_pos(b));
+    j->rg = *r;
+    j->rg_on = true;
+    j->rg_slow = false;
+    emit_cover(j, slow_ofs(j, r->s));
+    j->rg_post = jb_pos(b);
+    j->flags_reg = -1;
+    translate_range(j, r->s, r->e, true);
+    b->at = &b->slow_pos;
+    j->rg_slow = true;
+    j->flags_reg = -1;
+    translate_range(j, r->s, r->e, false);
+    x_jmp32(b, insn_ofs(j, r->e));
+    b->at = &b->main_pos;
+    j->rg_on = false;
+    j->flags_reg = -1;
+}
+
+/* Code regions may add, so that vm_jit_size_bound can promise room for it. */
+static size_t dup_cap(const vm_program *p) { return 8 * (size_t)p->n_insns + 1024; }
+
+enum { REGION_FIXED = 96 }; /* cover checks and the slow copy's last jump, at most */
+
+/* Emits region r if the code it adds (the slow copy and cold stubs, plus REGION_FIXED)
+ * fits in the budget; the first pass decides and marks refusals (REGION_NO), the second
+ * follows. */
+static bool try_region(jit *j, const jit_region *r)
+{
+    jit_buf *b = &j->b;
+    if (!j->final && j->dup_used + REGION_FIXED >= dup_cap(j->p)) { /* spent: don't try */
+        tab_set(j->marks, r->s, tab_get(j->marks, r->s) | REGION_NO);
+        return false;
+    }
+    size_t m0 = b->main_pos, s0 = b->slow_pos, c0 = b->cold_pos;
+    int flags = j->flags_reg;
+    bool flags_64 = j->flags_64;
+    emit_region(j, r);
+    if (j->final)
+        return true;
+    size_t cost = (b->slow_pos - s0) + (b->cold_pos - c0) + REGION_FIXED;
+    if (j->dup_used + cost <= dup_cap(j->p)) {
+        j->dup_used += cost;
+        return true;
+    }
+    /* Undo (nothing is written in this pass; the offsets are set again from s on). */
+    b->main_pos = m0, b->slow_pos = s0, b->cold_pos = c0;
+    j->flags_reg = flags;
+    j->flags_64 = flags_64;
+    tab_set(j->marks, r->s, tab_get(j->marks, r->s) | REGION_NO);
+    return false;
+}
+
+/* Translates [from, to); started: from's offset is already set (a region's fast copy). */
+static void translate_range(jit *j, uint32_t from, uint32_t to, bool started)
 {
     const vm_program *p = j->p;
-    j->b.main_pos = 0;
-    j->b.cold_pos = cold_start;
-    j->b.at = &j->b.main_pos;
-    emit_prologue(j);
-    for (int t = 0; t < T_COUNT; t++)
-        emit_tramp(j, (enum tramp)t);
-    for (uint32_t pc = 0; pc < p->n_insns && j->err == VM_OK; pc++) {
-        if (wants_align(j, pc))
-            emit_align(j);
-        set_insn_ofs(j, pc, j->b.main_pos);
+    for (uint32_t pc = from; pc < to && j->err == VM_OK; pc++) {
+        jit_region r;
+        if (!j->rg_on && j->marks && find_region(j->p, j->marks, pc, &r) && try_region(j, &r)) {
+            pc = r.e - 1;
+            continue;
+        }
+        /* A copy's first instruction follows the cover checks, which set the flags. */
+        bool target = is_target(j, pc) || (j->rg_on && pc == from);
+        if (!(started && pc == from)) {
+            if (!(j->rg_on && j->rg_slow) && wants_align(j, pc))
+                emit_align(j);
+            set_insn_ofs(j, pc, jb_pos(&j->b));
+        }
         vm_insn i = vm_insn_decode(p->insns[pc]);
-        bool target = is_target(j, pc);
         int flags_reg = target ? -1 : j->flags_reg; /* flags are known only on fall-through */
         j->flags_reg = -1;
         uint32_t fused = try_fuse(j, pc, flags_reg);
@@ -822,9 +966,26 @@ static void translate(jit *j, size_t cold_start)
         translate_insn(j, pc, i, flags_reg);
         if (i.code == OP_LDDW) {
             pc++;
-            set_insn_ofs(j, pc, j->b.main_pos); /* never a target (verifier) */
+            set_insn_ofs(j, pc, jb_pos(&j->b)); /* never a target (verifier) */
         }
     }
+}
+
+/* One pass over the whole program: main stream from 0, slow and cold streams from their
+ * starts. */
+static void translate(jit *j, size_t slow_start, size_t cold_start)
+{
+    j->b.main_pos = 0;
+    j->b.slow_pos = slow_start;
+    j->slow_base = slow_start;
+    j->b.cold_pos = cold_start;
+    j->b.at = &j->b.main_pos;
+    j->rg_on = false;
+    j->dup_used = 0;
+    emit_prologue(j);
+    for (int t = 0; t < T_COUNT; t++)
+        emit_tramp(j, (enum tramp)t);
+    translate_range(j, 0, j->p->n_insns, false);
 }
 
 static void jit_init(jit *j, const vm_program *p)
@@ -841,54 +1002,26 @@ static void jit_init(jit *j, const vm_program *p)
                      sb + ss > sb;
 }
 
-/* Sizing pass: writes nothing; returns main length, *cold = cold length. */
-static size_t size_pass(jit *j, size_t *cold)
+/* Sizing pass: writes nothing; returns main length, *slow and *cold the other streams'. */
+static size_t size_pass(jit *j, size_t *slow, size_t *cold)
 {
     j->b.write_main = false;
     j->b.write_cold = false;
     j->b.limit = SIZE_MAX;
-    translate(j, 0);
+    translate(j, 0, 0);
+    *slow = j->b.slow_pos;
     *cold = j->b.cold_pos;
     return j->b.main_pos;
 }
 
-/* Target of the jump at pc if it is a (possibly conditional) jump backwards, else -1. */
-static int64_t backward_target(vm_insn i, uint32_t pc)
+/* Caches match_fuse's length at every instruction (find_region asks for it often). */
+static void cache_groups(jit *j)
 {
-    uint8_t cls = BPF_CLASS(i.code), op = BPF_OP(i.code);
-    if ((cls != BPF_JMP && cls != BPF_JMP32) || op == BPF_CALL || op == BPF_EXIT)
-        return -1;
-    int64_t t = (int64_t)pc + 1 + (i.code == OP_JA32 ? i.imm : i.off);
-    return t <= pc ? t : -1;
-}
-
-/* Marks every jump/call target, and those that get aligned (ALIGN_MARK): loop heads -
- * targets of a conditional backward jump (or of `jcc +1; ja`, fused into one; a plain
- * backward ja usually closes an outer loop or a rarely-taken path) - and function entries
- * (local-call targets: recursion pays for a badly placed entry on every call). */
-static void find_targets(jit *j)
-{
-    const vm_program *p = j->p;
-    for (uint32_t pc = 0; pc < p->n_insns; pc++) {
-        vm_insn i = vm_insn_decode(p->insns[pc]);
-        uint8_t cls = BPF_CLASS(i.code), op = BPF_OP(i.code);
-        int64_t t = -1;
-        if (i.code == OP_CALL && i.src == BPF_PSEUDO_LOCAL)
-            t = (int64_t)pc + 1 + i.imm;
-        else if ((cls == BPF_JMP || cls == BPF_JMP32) && op != BPF_CALL && op != BPF_EXIT)
-            t = (int64_t)pc + 1 + (i.code == OP_JA32 ? i.imm : i.off);
-        if (t >= 0 && t < p->n_insns) {
-            uint32_t v = tab_get(j->marks, (uint32_t)t) | TARGET_MARK;
-            bool plain_ja = (i.code == OP_JA || i.code == OP_JA32) &&
-                            !(pc > 0 && peep_match_loop(p, pc - 1, &(uint32_t){0}));
-            if (i.code == OP_CALL || (t <= pc && !plain_ja))
-                v |= ALIGN_MARK;
-            tab_set(j->marks, (uint32_t)t, v);
-        }
-        if (i.code == OP_LDDW)
-            pc++;
+    for (uint32_t pc = 0; pc < j->p->n_insns; pc++) {
+        fused f;
+        match_fuse(j, pc, &f);
+        tab_set(j->marks, pc, tab_get(j->marks, pc) | (f.len + 1) << GROUP_SHIFT);
     }
-    tab_set(j->marks, p->entry, tab_get(j->marks, p->entry) | TARGET_MARK);
 }
 
 static bool valid(const vm_program *p)
@@ -902,7 +1035,7 @@ size_t vm_jit_size_bound(const vm_program *p)
         return 0;
     jit j;
     jit_init(&j, p);
-    size_t cold, main = size_pass(&j, &cold);
+    size_t slow, cold, main = size_pass(&j, &slow, &cold);
     if (j.err)
         return 0;
     /* The sizing pass had no mark table, so nothing was aligned: each loop head or function
@@ -911,9 +1044,12 @@ size_t vm_jit_size_bound(const vm_program *p)
     size_t backward = 0;
     for (uint32_t pc = 0; pc < p->n_insns; pc++) {
         vm_insn i = vm_insn_decode(p->insns[pc]);
-        backward += backward_target(i, pc) >= 0 || (i.code == OP_CALL && i.src == BPF_PSEUDO_LOCAL);
+        int64_t t = jump_target(i, pc);
+        backward += (t >= 0 && t <= pc) || (i.code == OP_CALL && i.src == BPF_PSEUDO_LOCAL);
     }
-    return main + cold + (2 + LOOP_ALIGN) * backward + 8 * (size_t)p->n_insns + 8;
+    /* Versioned regions (none in the sizing pass) add at most dup_cap bytes. */
+    return main + cold + (2 + LOOP_ALIGN) * backward + dup_cap(p) +
+           TABLE_BYTES * (size_t)p->n_insns + 8;
 }
 
 vm_err vm_jit_compile(const vm_program *p, uint8_t *buf, size_t cap, size_t *out_len,
@@ -927,7 +1063,7 @@ vm_err vm_jit_compile(const vm_program *p, uint8_t *buf, size_t cap, size_t *out
     }
     jit j;
     jit_init(&j, p);
-    size_t table = 8 * (size_t)p->n_insns; /* ofs and mark tables */
+    size_t table = TABLE_BYTES * (size_t)p->n_insns; /* ofs, mark and slow tables */
     if (cap < table + 64) {
         vm_fault_set(fault, VM_E_JIT_SPACE, -1, 0, NULL);
         return VM_E_JIT_SPACE;
@@ -935,20 +1071,23 @@ vm_err vm_jit_compile(const vm_program *p, uint8_t *buf, size_t cap, size_t *out
     size_t limit = (cap - table) & ~(size_t)3;
     j.ofs = buf + limit;
     j.marks = j.ofs + 4 * (size_t)p->n_insns;
+    j.sofs = j.marks + 4 * (size_t)p->n_insns;
     memset(j.ofs, 0, table);
-    find_targets(&j);
+    marks_find_targets(p, j.marks);
+    cache_groups(&j);
     j.b.buf = buf;
 
-    size_t cold, main = size_pass(&j, &cold);
-    if (j.err == VM_OK && main + cold > limit)
+    size_t slow, cold, main = size_pass(&j, &slow, &cold);
+    if (j.err == VM_OK && main + slow + cold > limit)
         j.err = VM_E_JIT_SPACE;
     if (j.err == VM_OK) {
         j.final = true;
         j.b.write_main = true;
         j.b.write_cold = true;
         j.b.limit = limit;
-        translate(&j, main);
-        if (j.err == VM_OK && (j.b.overflow || j.b.main_pos != main || j.b.cold_pos != main + cold))
+        translate(&j, main, main + slow);
+        if (j.err == VM_OK && (j.b.overflow || j.b.main_pos != main ||
+                               j.b.slow_pos != main + slow || j.b.cold_pos != main + slow + cold))
             j.err = VM_E_JIT;
     }
     memset(j.ofs, 0, table); /* the tables are scratch: leave no stale bytes behind the code */
@@ -958,7 +1097,7 @@ vm_err vm_jit_compile(const vm_program *p, uint8_t *buf, size_t cap, size_t *out
         return j.err;
     }
     if (out_len)
-        *out_len = main + cold;
+        *out_len = main + slow + cold;
     return VM_OK;
 }
 

@@ -8,7 +8,11 @@
  * BPF-to-BPF calls (nested, from inside loops, changing r0-r5 and the callee's frame),
  * callx, forward jumps that may leave a loop but never enter one.  Phase 3 does the same
  * with some accesses near and past the buffer's end and some divisions by registers that
- * may be 0 or -1, and compares the error, fault pc, address, size and access too. */
+ * may be 0 or -1, and compares the error, fault pc, address, size and access too.  Phases
+ * 2 and 3 run twice: with the buffer as an extra region (every access takes the engines'
+ * slow path) and with it at the top of the program's own stack, so that accesses past its
+ * end are faults the JIT's inline checks - and the cover checks of its versioned regions -
+ * must catch. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -327,8 +331,10 @@ static size_t gen_structured(uint64_t *w, size_t cap, int faults)
     return g.n <= cap ? g.n : 0;
 }
 
-static vm_err run(const uint64_t *w, size_t n, vm_engine e, uint8_t mem[MEM], uint64_t *r0,
-                  vm_fault *f)
+/* Runs w with the buffer in mem (an extra region) or, in_arena, in the last MEM bytes of
+ * the program's stack (copied to mem afterwards); *base = the buffer's address. */
+static vm_err run_in(const uint64_t *w, size_t n, vm_engine e, uint8_t mem[MEM], uint64_t *r0,
+                     vm_fault *f, int in_arena, uint64_t *base)
 {
     vmt_prog t;
     vm_err err = vmt_load_raw(&t, w, n, e);
@@ -337,19 +343,34 @@ static vm_err run(const uint64_t *w, size_t n, vm_engine e, uint8_t mem[MEM], ui
         vmt_free(&t);
         return err;
     }
+    uint8_t *buf = mem;
+    if (in_arena)
+        buf = (uint8_t *)(uintptr_t)(t.p->seg_base[VM_SEG_STACK] + t.p->seg_size[VM_SEG_STACK] - MEM);
     for (int i = 0; i < MEM; i++)
-        mem[i] = (uint8_t)(i * 37);
+        buf[i] = (uint8_t)(i * 37);
     vm_run_opts o = {0};
     o.engine = e;
-    o.args[0] = (uint64_t)(uintptr_t)mem; /* r1, copied to r9 by the prologue */
-    o.extra[0] = (vm_region){(uint64_t)(uintptr_t)mem, MEM, VM_READ | VM_WRITE};
-    o.n_extra = 1;
+    o.args[0] = (uint64_t)(uintptr_t)buf; /* r1, copied to r9 by the prologue */
+    if (!in_arena) {
+        o.extra[0] = (vm_region){(uint64_t)(uintptr_t)mem, MEM, VM_READ | VM_WRITE};
+        o.n_extra = 1;
+    }
     vm_result r;
     vm_host_run(t.p, &o, &r);
     *r0 = r.r0;
     *f = r.fault;
+    *base = (uint64_t)(uintptr_t)buf;
+    if (in_arena)
+        memcpy(mem, buf, MEM);
     vmt_free(&t);
     return r.err;
+}
+
+static vm_err run(const uint64_t *w, size_t n, vm_engine e, uint8_t mem[MEM], uint64_t *r0,
+                  vm_fault *f)
+{
+    uint64_t base;
+    return run_in(w, n, e, mem, r0, f, 0, &base);
 }
 
 int main(void)
@@ -386,7 +407,8 @@ int main(void)
           "and memory%s%s", loaded, vmt_engine_name(other), mismatches ? ": " : "", first);
 
     static uint64_t sw[4096];
-    for (int faults = 0; faults < 2; faults++) {
+    for (int phase = 0; phase < 4; phase++) {
+        int faults = phase & 1, in_arena = phase >> 1;
         int ok = 0, faulted = 0, bad = 0, backward = 0, calls = 0;
         mismatches = 0;
         first[0] = 0;
@@ -405,8 +427,9 @@ int main(void)
             uint8_t m1[MEM], m2[MEM];
             uint64_t a, b;
             vm_fault f1, f2;
-            vm_err e1 = run(sw, n, VM_ENGINE_INTERP, m1, &a, &f1);
-            vm_err e2 = run(sw, n, other, m2, &b, &f2);
+            uint64_t base1, base2;
+            vm_err e1 = run_in(sw, n, VM_ENGINE_INTERP, m1, &a, &f1, in_arena, &base1);
+            vm_err e2 = run_in(sw, n, other, m2, &b, &f2, in_arena, &base2);
             if (e1 == VM_OK)
                 ok++;
             else if (e1 == VM_E_MEM)
@@ -414,8 +437,8 @@ int main(void)
             else
                 bad++;
             /* fault addresses relative to each run's buffer */
-            uint64_t a1 = e1 == VM_E_MEM ? f1.addr - (uint64_t)(uintptr_t)m1 : 0;
-            uint64_t a2 = e2 == VM_E_MEM ? f2.addr - (uint64_t)(uintptr_t)m2 : 0;
+            uint64_t a1 = e1 == VM_E_MEM ? f1.addr - base1 : 0;
+            uint64_t a2 = e2 == VM_E_MEM ? f2.addr - base2 : 0;
             if (e1 != e2 || a != b || memcmp(m1, m2, MEM) || f1.pc != f2.pc || a1 != a2 ||
                 f1.size != f2.size || f1.access != f2.access) {
                 if (!mismatches++) {
@@ -438,7 +461,9 @@ int main(void)
                 }
             }
         }
-        const char *what = faults ? "with faults" : "with loops and calls";
+        const char *what = !in_arena ? (faults ? "with faults" : "with loops and calls")
+                         : (faults ? "with faults, buffer on the stack"
+                                   : "with loops and calls, buffer on the stack");
         check(bad == 0, "random programs %s: all verify, none fails other than by a memory "
               "fault (%d bad)", what, bad);
         check(faults ? faulted > N_PROGRAMS / 10 && ok > N_PROGRAMS / 10 : faulted == 0,

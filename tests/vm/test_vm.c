@@ -228,6 +228,65 @@ static void test_idioms(vm_engine e)
           (unsigned long long)r0);
 }
 
+/* Versioned regions (vm/jit_x86_64.c): several accesses off one base behind one cover
+ * check.  Whatever the checks decide, results and faults are the interpreter's. */
+static void test_regions(vm_engine e)
+{
+    const char *en = vmt_engine_name(e);
+    uint64_t r0;
+    vm_fault f;
+    /* three loads off r1 in an extra region: the cover checks fail, the slow copy runs */
+    uint8_t mem[16] = {1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0};
+    vm_err err = run_asm("mov %r0, 0\nldxw %r2, [%r1]\nldxw %r3, [%r1+4]\nadd %r0, %r2\n"
+                         "add %r0, %r3\nldxw %r3, [%r1+12]\nadd %r0, %r3\nexit\n",
+                         e, &r0, &f, 0, mem, sizeof mem);
+    check(err == VM_OK && r0 == 7, "region [%s] loads from an extra region (r0=%llu)", en,
+          (unsigned long long)r0);
+    /* the last 16 bytes of the stack through a computed base: in bounds to the last byte */
+    static const char top[] = "mov %%r1, %%r10\nadd %%r1, %d\nmov %%r0, 0\nstdw [%%r1], 5\n"
+                              "stdw [%%r1+8], 6\nldxdw %%r2, [%%r1]\nadd %%r0, %%r2\n"
+                              "ldxdw %%r2, [%%r1+8]\nadd %%r0, %%r2\nldxb %%r2, [%%r1+15]\n"
+                              "add %%r0, %%r2\nexit\n";
+    char prog[400];
+    snprintf(prog, sizeof prog, top, -16);
+    err = run_asm(prog, e, &r0, &f, 0, NULL, 0);
+    check(err == VM_OK && r0 == 11, "region [%s] stores and loads up to the stack's last byte "
+          "(r0=%llu)", en, (unsigned long long)r0);
+    /* one byte further: the second store faults, after the first ran */
+    snprintf(prog, sizeof prog, top, -15);
+    err = run_asm(prog, e, &r0, &f, 0, NULL, 0);
+    check(err == VM_E_MEM && f.pc == 4 && f.size == 8 && f.access == VM_WRITE && r0 == 0,
+          "region [%s] a store past the stack faults at its own pc (pc %lld)", en, (long long)f.pc);
+    /* a load in the middle of a region faults with the registers of that point */
+    err = run_asm("mov %r1, %r10\nadd %r1, -8\nmov %r0, 1\nldxdw %r2, [%r1]\nadd %r0, 5\n"
+                  "ldxdw %r3, [%r1+8]\nadd %r0, %r3\nldxdw %r4, [%r1-8]\nexit\n",
+                  e, &r0, &f, 0, NULL, 0);
+    check(err == VM_E_MEM && f.pc == 5 && f.access == VM_READ && r0 == 6,
+          "region [%s] a load past the stack faults mid-region (pc %lld r0=%llu)", en,
+          (long long)f.pc, (unsigned long long)r0);
+    /* span 6 at the stack top: the cover check (8 bytes) fails, the slow copy still runs the
+     * accesses, which are all in bounds */
+    err = run_asm("mov %r1, %r10\nadd %r1, -6\nstw [%r1], 0x01020304\nstw [%r1+2], 0x05060708\n"
+                  "ldxw %r0, [%r1]\nldxw %r2, [%r1+2]\nadd %r0, %r2\nexit\n",
+                  e, &r0, &f, 0, NULL, 0);
+    check(err == VM_OK && r0 == 0x07080304ull + 0x05060708ull, "region [%s] a cover check "
+          "stricter than the accesses (r0=%llx)", en, (unsigned long long)r0);
+    /* a loop inside the region, the base fixed: checked once, jumps back past the check;
+     * then the same loop over a base that runs off the stack */
+    static const char loop[] = "mov %%r1, %%r10\nadd %%r1, %d\nmov %%r0, 0\nmov %%r3, 20\n"
+                               "l:\nldxb %%r2, [%%r1+1]\nadd %%r0, %%r2\nstxb [%%r1+1], %%r3\n"
+                               "sub %%r3, 1\njne %%r3, 0, l\nexit\n";
+    snprintf(prog, sizeof prog, loop, -64);
+    err = run_asm(prog, e, &r0, &f, 0, NULL, 0);
+    check(err == VM_OK && r0 == 209, "region [%s] loop with a fixed base (r0=%llu)", en,
+          (unsigned long long)r0);
+    snprintf(prog, sizeof prog, loop, -1);
+    err = run_asm(prog, e, &r0, &f, 0, NULL, 0);
+    check(err == VM_E_MEM && f.pc == 4 && f.access == VM_READ && r0 == 0,
+          "region [%s] loop whose load leaves the stack faults at once (pc %lld)", en,
+          (long long)f.pc);
+}
+
 static void test_helpers(vm_engine e)
 {
     const char *en = vmt_engine_name(e);
@@ -430,6 +489,7 @@ int main(void)
         test_adversarial(engines[k]);
         test_helpers(engines[k]);
         test_idioms(engines[k]);
+        test_regions(engines[k]);
         test_nda(engines[k]);
     }
     test_stop();

@@ -7,6 +7,8 @@
  *   nda as prog.s -o prog.bin                   assembler (raw little-endian words)
  *   nda info prog.nda                           header, segments, imports, hash
  * Exit status of `run` is the program's exit value (low 8 bits), 1xx for VM errors.
+ * NDA_JIT_DUMP=FILE with `run`: the JIT's machine code is also written to FILE, to read with
+ * objdump -D -b binary -mi386:x86-64 FILE (the body starts at VM_JIT_BODY_OFFSET).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,6 +227,12 @@ static int run(int argc, char **argv)
         vm_err e = vm_host_jit(p, &code, &f);
         if (e) {
             fprintf(stderr, "nda: JIT: %s\n", vm_format_fault(&f, msg, sizeof msg));
+            free(arena);
+            return 100;
+        }
+        const char *dump = getenv("NDA_JIT_DUMP");
+        if (dump && code.map && write_file(dump, code.map, code.code_len)) {
+            vm_host_jit_release(&code);
             free(arena);
             return 100;
         }
