@@ -12,6 +12,8 @@
  *   entered only at s (every way into (s, e) starts inside it), the base is not written
  *   before its last access (a load into the base may be that last access), and no call,
  *   exit or atomic lies inside.  A fused group is never split: it is inside or after e.
+ * Used by both JIT files (vm/jit_x86_64.c, vm/jit_compile.c), hence `static inline`: a
+ * file that uses only some of these functions compiles without unused-function warnings.
  */
 #ifndef VM_JIT_ANALYSIS_H
 #define VM_JIT_ANALYSIS_H
@@ -40,13 +42,13 @@ typedef struct jit_region {
                            * lo >= hi: none */
 } jit_region;
 
-static uint32_t tab_get(const uint8_t *t, uint32_t i)
+static inline uint32_t tab_get(const uint8_t *t, uint32_t i)
 {
     const uint8_t *q = t + 4 * (size_t)i;
     return (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
 }
 
-static void tab_set(uint8_t *t, uint32_t i, uint32_t v)
+static inline void tab_set(uint8_t *t, uint32_t i, uint32_t v)
 {
     uint8_t *q = t + 4 * (size_t)i;
     for (int k = 0; k < 4; k++)
@@ -54,7 +56,7 @@ static void tab_set(uint8_t *t, uint32_t i, uint32_t v)
 }
 
 /* No instruction in (pc, pc + n) is a jump target: a group there runs from its start. */
-static bool marks_straight(const vm_program *p, const uint8_t *marks, uint32_t pc, uint32_t n)
+static inline bool marks_straight(const vm_program *p, const uint8_t *marks, uint32_t pc, uint32_t n)
 {
     if (pc + n > p->n_insns)
         return false;
@@ -65,14 +67,14 @@ static bool marks_straight(const vm_program *p, const uint8_t *marks, uint32_t p
 }
 
 /* Length of the fused group at pc, 0 for none. */
-static uint32_t marks_group_len(const uint8_t *marks, uint32_t pc)
+static inline uint32_t marks_group_len(const uint8_t *marks, uint32_t pc)
 {
     uint32_t c = tab_get(marks, pc) >> GROUP_SHIFT & 0xf;
     return c ? c - 1 : 0;
 }
 
 /* Target of jump instruction i at pc, or -1 if i is no jump (calls and exit are none). */
-static int64_t jump_target(vm_insn i, uint32_t pc)
+static inline int64_t jump_target(vm_insn i, uint32_t pc)
 {
     uint8_t cls = BPF_CLASS(i.code), op = BPF_OP(i.code);
     if ((cls != BPF_JMP && cls != BPF_JMP32) || op == BPF_CALL || op == BPF_EXIT)
@@ -80,7 +82,7 @@ static int64_t jump_target(vm_insn i, uint32_t pc)
     return (int64_t)pc + 1 + (i.code == OP_JA32 ? i.imm : i.off);
 }
 
-static void marks_add_entry(uint8_t *marks, uint32_t t, uint32_t flags)
+static inline void marks_add_entry(uint8_t *marks, uint32_t t, uint32_t flags)
 {
     uint32_t v = tab_get(marks, t);
     if ((v & COUNT_MASK) < COUNT_MASK)
@@ -93,7 +95,7 @@ static void marks_add_entry(uint8_t *marks, uint32_t t, uint32_t flags)
  * backward ja usually closes an outer loop or a rarely-taken path) - and function entries
  * (local-call targets: recursion pays for a badly placed entry on every call).  Counts the
  * ways in (the program entry is one). */
-static void marks_find_targets(const vm_program *p, uint8_t *marks)
+static inline void marks_find_targets(const vm_program *p, uint8_t *marks)
 {
     for (uint32_t pc = 0; pc < p->n_insns; pc++) {
         vm_insn i = vm_insn_decode(p->insns[pc]);
@@ -113,7 +115,7 @@ static void marks_find_targets(const vm_program *p, uint8_t *marks)
 
 /* Shrinks r->e until no instruction in (s, e) is reached by a jump, call or entry from
  * outside [s, e); sets *loops if a loop lies inside (a jump back to an instruction >= s). */
-static void region_close(const vm_program *p, const uint8_t *marks, jit_region *r, bool *loops)
+static inline void region_close(const vm_program *p, const uint8_t *marks, jit_region *r, bool *loops)
 {
     uint32_t inner[REGION_MAX];
     for (bool again = true; again;) {
@@ -140,7 +142,7 @@ static void region_close(const vm_program *p, const uint8_t *marks, jit_region *
 }
 
 /* Accesses with base r->base in [s, e) -> r->lo/hi; returns how many. */
-static uint32_t region_span(const vm_program *p, jit_region *r)
+static inline uint32_t region_span(const vm_program *p, jit_region *r)
 {
     uint32_t n = 0;
     r->lo[0] = r->lo[1] = INT32_MAX;
@@ -165,7 +167,7 @@ static uint32_t region_span(const vm_program *p, jit_region *r)
 }
 
 /* Cover checks a region of this span needs (0, 1 or 2 per access kind). */
-static uint32_t cover_checks(const jit_region *r)
+static inline uint32_t cover_checks(const jit_region *r)
 {
     uint32_t c = 0;
     for (int w = 0; w < 2; w++)
@@ -177,7 +179,7 @@ static uint32_t cover_checks(const jit_region *r)
 /* A region starting at s worth versioning: the base register with the most accesses in
  * the instructions from s on before it is written, when they outnumber the cover checks
  * (or sit in a loop inside the region).  Needs the group lengths in marks. */
-static bool find_region(const vm_program *p, const uint8_t *marks, uint32_t s, jit_region *out)
+static inline bool find_region(const vm_program *p, const uint8_t *marks, uint32_t s, jit_region *out)
 {
     if (tab_get(marks, s) & REGION_NO)
         return false;

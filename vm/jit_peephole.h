@@ -14,6 +14,7 @@
  * budget, and answers "live" whenever unsure (exit, local calls, the budget running out).
  * r0 is also read wherever the program may stop with an error, which reports it.
  * The caller must also make sure no instruction but the first of a group is a jump target.
+ * `static inline`: vm/jit_compile.c includes this (through vm/jit_analysis.h) but uses none.
  */
 #ifndef VM_JIT_PEEPHOLE_H
 #define VM_JIT_PEEPHOLE_H
@@ -47,7 +48,7 @@ typedef struct peep_select {
 
 /* May the instruction at pc stop the program at that pc (fault, helper halt/stop, exit)?  Then r0 - the
  * result reported with the error - counts as read there. */
-static bool peep_may_stop(vm_insn i, uint32_t pc)
+static inline bool peep_may_stop(vm_insn i, uint32_t pc)
 {
     uint8_t cls = BPF_CLASS(i.code), op = BPF_OP(i.code);
     if (cls == BPF_LDX || cls == BPF_ST || cls == BPF_STX)
@@ -62,7 +63,7 @@ static bool peep_may_stop(vm_insn i, uint32_t pc)
 
 /* Is eBPF register r certainly overwritten before it is read, on every path from pc on?
  * Which paths enter pc does not matter. */
-static bool peep_dead_from(const vm_program *p, uint32_t pc, uint8_t r, int *budget, int depth)
+static inline bool peep_dead_from(const vm_program *p, uint32_t pc, uint8_t r, int *budget, int depth)
 {
     for (uint32_t k = pc; k < p->n_insns && (*budget)-- > 0;) {
         vm_insn i = vm_insn_decode(p->insns[k]);
@@ -125,7 +126,7 @@ static bool peep_dead_from(const vm_program *p, uint32_t pc, uint8_t r, int *bud
     return false;
 }
 
-static bool peep_match_rotate(const vm_program *p, uint32_t pc, peep_rotate *out)
+static inline bool peep_match_rotate(const vm_program *p, uint32_t pc, peep_rotate *out)
 {
     if (pc + PEEP_ROTATE_LEN > p->n_insns)
         return false;
@@ -152,7 +153,7 @@ static bool peep_match_rotate(const vm_program *p, uint32_t pc, peep_rotate *out
     return true;
 }
 
-static bool peep_match_test(const vm_program *p, uint32_t pc, peep_test *out)
+static inline bool peep_match_test(const vm_program *p, uint32_t pc, peep_test *out)
 {
     if (pc + PEEP_TEST_LEN > p->n_insns)
         return false;
@@ -176,7 +177,7 @@ static bool peep_match_test(const vm_program *p, uint32_t pc, peep_test *out)
 }
 
 /* A conditional jump over the next instruction, which jumps back to *back (< pc + 1). */
-static bool peep_match_loop(const vm_program *p, uint32_t pc, uint32_t *back)
+static inline bool peep_match_loop(const vm_program *p, uint32_t pc, uint32_t *back)
 {
     if (pc + PEEP_LOOP_LEN > p->n_insns)
         return false;
@@ -193,7 +194,7 @@ static bool peep_match_loop(const vm_program *p, uint32_t pc, uint32_t *back)
 }
 
 /* test idiom at pc jumping back to T, then ALU ops without side paths, then ja T. */
-static bool peep_match_select(const vm_program *p, uint32_t pc, peep_select *out)
+static inline bool peep_match_select(const vm_program *p, uint32_t pc, peep_select *out)
 {
     if (!peep_match_test(p, pc, &out->t) || out->t.target > pc + 2)
         return false;

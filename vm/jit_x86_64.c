@@ -1,9 +1,15 @@
-/* vm/jit_x86_64.c: the x86-64 JIT - translates a verified program (vm_internal.h) into
- * machine code that behaves exactly like vm/interp.c, sandbox checks included.
+/* vm/jit_x86_64.c: the x86-64 JIT's translator - turns a verified program (vm_internal.h)
+ * into machine code that behaves exactly like vm/interp.c, sandbox checks included.  It
+ * holds the prologue, epilogue, stop stub and trampolines, the per-instruction translation
+ * (sandbox checks, calls, fused idioms) and the versioned regions.
  *
- * Interface (vm.h): vm_jit_size_bound(p) bytes of buffer, vm_jit_compile(p, buf, cap, ...)
- * writes the code into that plain RW buffer, the embedder maps it RX and vm_jit_attach()es
- * it; vm_run() then calls it as vm_jit_fn(st).
+ * Interface (vm.h, implemented in vm/jit_compile.c): vm_jit_size_bound(p) bytes of buffer,
+ * vm_jit_compile(p, buf, cap, ...) writes the code into that plain RW buffer, the embedder
+ * maps it RX and vm_jit_attach()es it; vm_run() then calls it as vm_jit_fn(st).  This file
+ * gives the driver one pass (jit_translate) and the fused-group cache (jit_cache_groups),
+ * through vm/jit_internal.h, which also holds the `jit` context.  Underneath:
+ * vm/jit_emit.h (x86 encoders), vm/jit_analysis.h (jump targets, regions),
+ * vm/jit_peephole.h (fused idioms).
  *
  * Register mapping (chosen so helper calls need no moves: r1-r5 are the SysV argument
  * registers and r6-r10 live in callee-saved registers, which survive helpers as eBPF wants):
@@ -66,17 +72,15 @@
  * up to VM_JIT_BODY_OFFSET, then the body: the stop stub, err_exit, the rest of the
  * prologue, the shared trampolines, the main code (one block per instruction, or per
  * fused idiom: vm/jit_peephole.h), the regions' slow copies, then the cold stubs, to the
- * end of the code.  Two passes: the first (writes nothing) records each instruction's
- * offset in tables at the end of the caller's buffer (main and slow-copy offsets, and a
- * table of jump targets, loop heads, ways in and fused-group lengths) and the sizes; the
- * second writes the same bytes with every displacement known.
+ * end of the code.  Two passes (vm/jit_compile.c): the first (writes nothing) records
+ * each instruction's offset in tables at the end of the caller's buffer (main and
+ * slow-copy offsets, and a table of jump targets, loop heads, ways in and fused-group
+ * lengths) and the sizes; the second writes the same bytes with every displacement known.
  */
 #include <stddef.h>
 #include <string.h>
-#include "vm/jit_analysis.h"
-#include "vm/jit_emit.h"
+#include "vm/jit_internal.h"
 #include "vm/jit_peephole.h"
-#include "vm/vm_internal.h"
 
 /* eBPF register -> x86 register. */
 static const uint8_t R[11] = {RAX, RDI, RSI, RDX, RCX, R8, RBX, R13, R14, R15, RBP};
@@ -90,46 +94,9 @@ enum {
 #define ST_OFF(field) ((int32_t)offsetof(vm_state, field))
 #define RT_OFF(field) ((int32_t)offsetof(vm_jit_rt, field))
 
-/* Shared out-of-line routines: each preserves every eBPF register. */
-enum tramp {
-    T_MEM,   /* r11 = addr, r10d = pc<<8 | access<<4 | size -> r11d = vm_mem_slow() */
-    T_STOP,  /* r10d = pc: vm_stopped() */
-    T_DEPTH, /* r10d = pc: vm_fault_depth() */
-    T_CALLX, /* r10d = pc, r11 = id: vm_callx_fail() */
-    T_HALT,  /* r10d = pc: vm_halted() */
-    T_COUNT
-};
-
 /* Registers a call into C may clobber that hold eBPF or JIT state (r9 holds none, but
  * pushing it too keeps the count odd, which realigns rsp for the call). */
 static const uint8_t volatile_regs[7] = {RAX, RDI, RSI, RDX, RCX, R8, R9};
-
-typedef struct jit {
-    jit_buf b;
-    const vm_program *p;
-    uint8_t *ofs;         /* n_insns x 4 bytes (little-endian): code offset per instruction */
-    uint8_t *marks;       /* n_insns x 4: TARGET_MARK for any jump or call target,
-                           * ALIGN_MARK for a loop head or function entry, the number of
-                           * jumps/calls/entries that reach it and the length of the fused
-                           * group that would start there (find_targets, cache_groups) */
-    uint8_t *sofs;        /* n_insns x 4: slow-copy offset (from slow_base) per instruction */
-    size_t slow_base;     /* where the slow stream starts in this pass */
-    size_t *before_cold;  /* the stream cold_enter left */
-    jit_region rg;        /* the versioned region being translated, if rg_on */
-    bool rg_on;           /* translating a region's copies now */
-    bool rg_slow;         /* ... its slow copy (else the fast one) */
-    size_t rg_post;       /* main-stream offset right after its cover checks */
-    size_t dup_used;      /* bytes regions have added so far (first pass), up to dup_cap() */
-    int flags_reg;        /* eBPF register the x86 flags describe (ZF = result == 0), or -1 */
-    bool flags_64;        /* ... as a 64-bit result (else 32-bit, zero-extended) */
-    bool final;           /* second pass: offsets known, bytes written */
-    bool elide_stack;     /* r10-relative frame accesses need no check (layout verified) */
-    vm_err err;           /* sticky */
-    uint32_t err_pc;
-    size_t tramp[T_COUNT];
-    size_t exit_path, err_exit, stop_stub;
-    int32_t ro;           /* rw_lo - mem_lo, fixed by the file's segment sizes */
-} jit;
 
 static void jit_fail(jit *j, vm_err e, uint32_t pc)
 {
@@ -326,9 +293,6 @@ static void emit_stub_call(jit *j, enum tramp t, uint32_t arg, bool may_continue
 }
 
 /* ---- run-time checks ---- */
-
-enum { LOOP_ALIGN = 32 }; /* loop heads and function entries start a 32-byte fetch block */
-enum { TABLE_BYTES = 12 }; /* per instruction at the end of the caller's buffer */
 
 /* Aligns a loop head or function entry; fall-through entry jumps over the padding. */
 static void emit_align(jit *j)
@@ -904,9 +868,6 @@ static void emit_region(jit *j, const jit_region *r)
     j->flags_reg = -1;
 }
 
-/* Code regions may add, so that vm_jit_size_bound can promise room for it. */
-static size_t dup_cap(const vm_program *p) { return 8 * (size_t)p->n_insns + 1024; }
-
 enum { REGION_FIXED = 96 }; /* cover checks and the slow copy's last jump, at most */
 
 /* Emits region r if the code it adds (the slow copy and cold stubs, plus REGION_FIXED)
@@ -971,9 +932,9 @@ static void translate_range(jit *j, uint32_t from, uint32_t to, bool started)
     }
 }
 
-/* One pass over the whole program: main stream from 0, slow and cold streams from their
- * starts. */
-static void translate(jit *j, size_t slow_start, size_t cold_start)
+/* ---- the driver's calls (vm/jit_internal.h) ---- */
+
+void jit_translate(jit *j, size_t slow_start, size_t cold_start)
 {
     j->b.main_pos = 0;
     j->b.slow_pos = slow_start;
@@ -988,34 +949,8 @@ static void translate(jit *j, size_t slow_start, size_t cold_start)
     translate_range(j, 0, j->p->n_insns, false);
 }
 
-static void jit_init(jit *j, const vm_program *p)
-{
-    memset(j, 0, sizeof *j);
-    j->p = p;
-    j->flags_reg = -1;
-    /* The stack is the last RW segment and holds VM_MAX_CALL_DEPTH + 1 frames (loader). */
-    uint64_t sb = p->seg_base[VM_SEG_STACK], ss = p->seg_size[VM_SEG_STACK];
-    if (p->rw_lo - p->mem_lo > INT32_MAX - 65536) /* the loader's limits make this impossible */
-        j->err = VM_E_JIT;
-    j->ro = (int32_t)(p->rw_lo - p->mem_lo);
-    j->elide_stack = sb >= p->rw_lo && ss >= VM_STACK_SIZE && sb + ss <= p->mem_hi &&
-                     sb + ss > sb;
-}
-
-/* Sizing pass: writes nothing; returns main length, *slow and *cold the other streams'. */
-static size_t size_pass(jit *j, size_t *slow, size_t *cold)
-{
-    j->b.write_main = false;
-    j->b.write_cold = false;
-    j->b.limit = SIZE_MAX;
-    translate(j, 0, 0);
-    *slow = j->b.slow_pos;
-    *cold = j->b.cold_pos;
-    return j->b.main_pos;
-}
-
 /* Caches match_fuse's length at every instruction (find_region asks for it often). */
-static void cache_groups(jit *j)
+void jit_cache_groups(jit *j)
 {
     for (uint32_t pc = 0; pc < j->p->n_insns; pc++) {
         fused f;
@@ -1023,82 +958,3 @@ static void cache_groups(jit *j)
         tab_set(j->marks, pc, tab_get(j->marks, pc) | (f.len + 1) << GROUP_SHIFT);
     }
 }
-
-static bool valid(const vm_program *p)
-{
-    return p && p->magic == VM_PROGRAM_MAGIC && p->n_insns > 0 && p->n_insns <= VM_MAX_INSNS;
-}
-
-size_t vm_jit_size_bound(const vm_program *p)
-{
-    if (!valid(p))
-        return 0;
-    jit j;
-    jit_init(&j, p);
-    size_t slow, cold, main = size_pass(&j, &slow, &cold);
-    if (j.err)
-        return 0;
-    /* The sizing pass had no mark table, so nothing was aligned: each loop head or function
-     * entry may take up to 2 + LOOP_ALIGN bytes more (counted per jump/call: an upper
-     * bound). */
-    size_t backward = 0;
-    for (uint32_t pc = 0; pc < p->n_insns; pc++) {
-        vm_insn i = vm_insn_decode(p->insns[pc]);
-        int64_t t = jump_target(i, pc);
-        backward += (t >= 0 && t <= pc) || (i.code == OP_CALL && i.src == BPF_PSEUDO_LOCAL);
-    }
-    /* Versioned regions (none in the sizing pass) add at most dup_cap bytes. */
-    return main + cold + (2 + LOOP_ALIGN) * backward + dup_cap(p) +
-           TABLE_BYTES * (size_t)p->n_insns + 8;
-}
-
-vm_err vm_jit_compile(const vm_program *p, uint8_t *buf, size_t cap, size_t *out_len,
-                      vm_fault *fault)
-{
-    if (out_len)
-        *out_len = 0;
-    if (!valid(p) || !buf) {
-        vm_fault_set(fault, VM_E_ARG, -1, 0, "JIT: no program or buffer");
-        return VM_E_ARG;
-    }
-    jit j;
-    jit_init(&j, p);
-    size_t table = TABLE_BYTES * (size_t)p->n_insns; /* ofs, mark and slow tables */
-    if (cap < table + 64) {
-        vm_fault_set(fault, VM_E_JIT_SPACE, -1, 0, NULL);
-        return VM_E_JIT_SPACE;
-    }
-    size_t limit = (cap - table) & ~(size_t)3;
-    j.ofs = buf + limit;
-    j.marks = j.ofs + 4 * (size_t)p->n_insns;
-    j.sofs = j.marks + 4 * (size_t)p->n_insns;
-    memset(j.ofs, 0, table);
-    marks_find_targets(p, j.marks);
-    cache_groups(&j);
-    j.b.buf = buf;
-
-    size_t slow, cold, main = size_pass(&j, &slow, &cold);
-    if (j.err == VM_OK && main + slow + cold > limit)
-        j.err = VM_E_JIT_SPACE;
-    if (j.err == VM_OK) {
-        j.final = true;
-        j.b.write_main = true;
-        j.b.write_cold = true;
-        j.b.limit = limit;
-        translate(&j, main, main + slow);
-        if (j.err == VM_OK && (j.b.overflow || j.b.main_pos != main ||
-                               j.b.slow_pos != main + slow || j.b.cold_pos != main + slow + cold))
-            j.err = VM_E_JIT;
-    }
-    memset(j.ofs, 0, table); /* the tables are scratch: leave no stale bytes behind the code */
-    if (j.err != VM_OK) {
-        vm_fault_set(fault, j.err, j.err == VM_E_JIT ? (int64_t)j.err_pc : -1,
-                     j.err == VM_E_JIT ? p->insns[j.err_pc] : 0, "JIT");
-        return j.err;
-    }
-    if (out_len)
-        *out_len = main + slow + cold;
-    return VM_OK;
-}
-
-bool vm_jit_available(void) { return true; }

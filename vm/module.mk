@@ -2,9 +2,9 @@
 SHARED ?= $(firstword $(wildcard ../shared /work/shared))
 
 VM_SRCS       := vm/vm.c vm/loader.c vm/interp.c vm/helpers.c vm/disasm.c lib/sha256.c
-# The JIT joins automatically once vm/jit_x86_64.c exists (its strong symbols replace the
-# weak stubs in vm/vm.c).
-VM_JIT_SRCS   := $(wildcard vm/jit_x86_64.c)
+# The JIT joins automatically once vm/jit_x86_64.c exists: the translator and its driver,
+# vm/jit_compile.c, whose strong vm_jit_* symbols replace the weak stubs in vm/vm.c.
+VM_JIT_SRCS   := $(if $(wildcard vm/jit_x86_64.c),vm/jit_x86_64.c vm/jit_compile.c)
 VM_HOST_SRCS  := $(VM_SRCS) $(VM_JIT_SRCS) vm/asm.c vm/host/vm_exec_host.c vm/host/preempt_host.c \
                  lib/host/clock_host.c
 VM_HOST_OBJS  := $(patsubst %.c,$(BUILD)/host/%.o,$(VM_HOST_SRCS))
