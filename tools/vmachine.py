@@ -36,46 +36,43 @@ class MachineError(Exception):
     pass
 
 
-def accel():
-    """The accelerator to use: ACCEL from the environment, else the cached probe result."""
-    forced = os.environ.get("ACCEL")
+def _probed(env, name, default, probe):
+    """A host property: ENV from the environment if set, else the result of PROBE() cached
+    in build/NAME (probed once per build tree, so suites running side by side agree)."""
+    forced = os.environ.get(env)
     if forced:
         return forced
-    cache = os.path.join(BUILD, "accel")
+    cache = os.path.join(BUILD, name)
     if os.path.exists(cache):
         with open(cache) as f:
-            return f.read().strip() or "tcg"
-    result = "tcg"
-    if os.access("/dev/kvm", os.R_OK | os.W_OK):
-        # Proven, not assumed: boot the real image under KVM and run a command.
-        try:
-            with Machine(accel_override="kvm", boot_timeout=30, snapshot=True) as m:
-                m.wait_prompt()
-                if "up " in m.cmd("uptime", timeout=20):
-                    result = "kvm"
-                m.poweroff()
-        except Exception:
-            result = "tcg"
+            return f.read().strip() or default
+    result = probe()
     os.makedirs(BUILD, exist_ok=True)
     with open(cache, "w") as f:
         f.write(result + "\n")
     return result
 
 
-def aio():
-    """How QEMU reads the NVMe disk's image: io_uring when a probe shows QEMU can set it up
-    on this host (a container's seccomp profile may forbid it), else QEMU's default thread
-    pool.  io_uring hands a request to the kernel from QEMU's main loop, where the thread
-    pool wakes a worker thread per request; under TCG on a small host that hop is most of
-    a 4 KiB read's cost.  AIO from the environment overrides; the result is cached."""
-    forced = os.environ.get("AIO")
-    if forced:
-        return forced
-    cache = os.path.join(BUILD, "aio")
-    if os.path.exists(cache):
-        with open(cache) as f:
-            return f.read().strip() or "threads"
-    result = "threads"
+def _probe_kvm():
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        return "tcg"
+    # Proven, not assumed: boot the real image under KVM and run a command.
+    try:
+        with Machine(accel_override="kvm", boot_timeout=30, snapshot=True) as m:
+            m.wait_prompt()
+            ok = "up " in m.cmd("uptime", timeout=20)
+            m.poweroff()
+            return "kvm" if ok else "tcg"
+    except Exception:
+        return "tcg"
+
+
+def accel():
+    """The accelerator to use: ACCEL from the environment, else the cached probe result."""
+    return _probed("ACCEL", "accel", "tcg", _probe_kvm)
+
+
+def _probe_io_uring():
     with tempfile.TemporaryDirectory(prefix="aio-probe-") as tmp:
         img = os.path.join(tmp, "probe.img")
         with open(img, "wb") as f:
@@ -87,13 +84,19 @@ def aio():
                  "if=none,id=d,format=raw,aio=io_uring,file=" + img, "-device", "nvme,serial=p,drive=d"],
                 input=b"quit\n", capture_output=True, timeout=60)
             if p.returncode == 0 and b"io_uring" not in p.stderr:
-                result = "io_uring"
+                return "io_uring"
         except (OSError, subprocess.SubprocessError):
             pass
-    os.makedirs(BUILD, exist_ok=True)
-    with open(cache, "w") as f:
-        f.write(result + "\n")
-    return result
+    return "threads"
+
+
+def aio():
+    """How QEMU reads the NVMe disk's image: io_uring when a probe shows QEMU can set it up
+    on this host (a container's seccomp profile may forbid it), else QEMU's default thread
+    pool.  io_uring hands a request to the kernel from QEMU's main loop, where the thread
+    pool wakes a worker thread per request; under TCG on a small host that hop is most of
+    a 4 KiB read's cost.  AIO from the environment overrides; the result is cached."""
+    return _probed("AIO", "aio", "threads", _probe_io_uring)
 
 
 def qemu_command(vars_path, disk=None, disks=None, extra=(), memory="256M", smp=1, nvme_args="",
