@@ -67,5 +67,5 @@ BENCHES += $(BUILD)/bench_fat
 # ---- In the OS (kernel glue): the data volume mounted at boot, the shell's file commands,
 # the firmware-side FAT benchmark, their QEMU test and the in-OS benchmark. ----
 KERNEL_SRCS += kernel/vfs.c kernel/efi_fatbench.c shell/cmds_fs.c shell/cmds_fsbench.c
-QEMU_TESTS  += tests/qemu/test_fs.py
+QEMU_TESTS  += tests/qemu/test_fs.py tests/qemu/test_fsbench.py
 BENCHES     += tests/bench/fs_os_bench.py

@@ -36,7 +36,8 @@ struct fw_bench {
     int valid;
     uint64_t blockio_ns[8];   /* per request size, see drivers/nvme */
     uint64_t blockio_bytes[8];
-    uint64_t fatfile_ns, fatfile_bytes;
+    uint64_t fatfile_ns, fatfile_bytes;   /* the FAT bench file read whole in one Read call */
+    uint64_t fatfile_1m_ns;               /* the same file in 1 MiB Read calls */
 };
 
 struct bootinfo {
