@@ -45,13 +45,18 @@ static int find(struct fat_volume *v, const char *path, uint32_t *dir, struct fa
     return err ? err : dir_lookup(v, *dir, name, len, ent);
 }
 
+/* find() for an operation that will change the entry: refused on a read-only volume. */
+static int find_to_change(struct fat_volume *v, const char *path, uint32_t *dir,
+                          struct fat_dirent *ent)
+{
+    return v->rdonly ? FAT_EROFS : find(v, path, dir, ent);
+}
+
 int fat_unlink(struct fat_volume *v, const char *path)
 {
     uint32_t dir;
     struct fat_dirent ent;
-    if (v->rdonly)
-        return FAT_EROFS;
-    int err = find(v, path, &dir, &ent);
+    int err = find_to_change(v, path, &dir, &ent);
     if (err)
         return err;
     if (ent.attr & FAT_ATTR_DIR)
@@ -121,9 +126,7 @@ int fat_rmdir(struct fat_volume *v, const char *path)
 {
     uint32_t dir;
     struct fat_dirent ent;
-    if (v->rdonly)
-        return FAT_EROFS;
-    int err = find(v, path, &dir, &ent);
+    int err = find_to_change(v, path, &dir, &ent);
     if (err)
         return err;
     if (!(ent.attr & FAT_ATTR_DIR))

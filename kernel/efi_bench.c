@@ -14,6 +14,7 @@
 #include "arch/x86_64/cpu.h"
 #include "drivers/nvme/nvme.h"
 #include "kernel/boot.h"
+#include "lib/median.h"
 
 /* QEMU fw_cfg (docs/specs/fw_cfg.rst): a selector port and a data port. */
 enum fw_cfg_port { FW_CFG_SELECTOR = 0x510, FW_CFG_DATA = 0x511 };
@@ -129,13 +130,7 @@ void efi_firmware_bench(EFI_SYSTEM_TABLE *st, struct fw_bench *out)
         for (int k = 0; k < RUNS; k++)
             if (!(t[k] = run(bio, buf, rows[r].size, rows[r].count, rows[r].random)))
                 ok = 0;
-        for (int i = 1; i < RUNS; i++)
-            for (int j = i; j > 0 && t[j] < t[j - 1]; j--) {
-                uint64_t x = t[j];
-                t[j] = t[j - 1];
-                t[j - 1] = x;
-            }
-        out->blockio_ns[rows[r].slot] = t[RUNS / 2] * 1000 / (tsc_hz / 1000000);
+        out->blockio_ns[rows[r].slot] = median_u64(t, RUNS) * 1000 / (tsc_hz / 1000000);
         out->blockio_bytes[rows[r].slot] = (uint64_t)rows[r].size * rows[r].count;
     }
     if (ok && bio->ReadBlocks(bio, bio->Media->MediaId, 0, 64 * KIB, buf) == EFI_SUCCESS) {

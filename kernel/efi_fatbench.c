@@ -14,6 +14,7 @@
 #include <string.h>
 #include "arch/x86_64/cpu.h"
 #include "kernel/boot.h"
+#include "lib/median.h"
 
 /* QEMU fw_cfg (docs/specs/fw_cfg.rst): selector and data ports, and the file directory
  * whose entries are { be32 size, be16 select, be16 reserved, char name[56] }. */
@@ -120,13 +121,7 @@ static uint64_t timed_read(EFI_FILE_HANDLE file, uint8_t *buf, UINT64 size, UINT
         }
         t[k] = rdtsc() - t0;
     }
-    for (int i = 1; i < RUNS; i++)
-        for (int j = i; j > 0 && t[j] < t[j - 1]; j--) {
-            uint64_t x = t[j];
-            t[j] = t[j - 1];
-            t[j - 1] = x;
-        }
-    return t[RUNS / 2];
+    return median_u64(t, RUNS);
 }
 
 void efi_firmware_fat_bench(EFI_SYSTEM_TABLE *st, struct fw_bench *out)

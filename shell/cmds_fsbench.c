@@ -14,6 +14,7 @@
 #include "kernel/pmm.h"
 #include "kernel/vfs.h"
 #include "lib/clock.h"
+#include "lib/median.h"
 #include "shell/shell.h"
 
 enum { RUNS = 9, MIB = 1 << 20, MAX_BENCH = 256 * MIB };
@@ -22,17 +23,6 @@ struct sample {
     uint64_t ns, requests;
     int err;
 };
-
-static uint64_t median(uint64_t *t)
-{
-    for (int i = 1; i < RUNS; i++)
-        for (int j = i; j > 0 && t[j] < t[j - 1]; j--) {
-            uint64_t x = t[j];
-            t[j] = t[j - 1];
-            t[j - 1] = x;
-        }
-    return t[RUNS / 2];
-}
 
 /* One timed pass over SIZE bytes in CHUNK-byte calls: through the FAT core when F is
  * given, else straight from the device at LBA. */
@@ -73,8 +63,8 @@ static int measure(struct fat_file *f, struct blkdev *dev, uint64_t lba, uint8_t
                 return out[w].err;
             t[w][k] = out[w].ns;
         }
-    out[0].ns = median(t[0]);
-    out[1].ns = median(t[1]);
+    out[0].ns = median_u64(t[0], RUNS);
+    out[1].ns = median_u64(t[1], RUNS);
     return 0;
 }
 

@@ -24,6 +24,7 @@
 #include "kernel/console.h"
 #include "kernel/kernel.h"
 #include "kernel/pmm.h"
+#include "lib/median.h"
 
 enum { MIB = 1u << 20, KIB = 1u << 10 };
 
@@ -238,16 +239,6 @@ static uint64_t bench_run(struct blkdev *b, const struct bench_row *row, uint8_t
     return t ? t : 1;
 }
 
-static void sort_u64(uint64_t *v, int n)
-{
-    for (int i = 1; i < n; i++)
-        for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
-            uint64_t t = v[j];
-            v[j] = v[j - 1];
-            v[j - 1] = t;
-        }
-}
-
 static void print_rate(uint64_t bytes, uint64_t ns, bool iops, uint32_t size)
 {
     if (iops)
@@ -291,8 +282,7 @@ int disk_bench(struct blkdev *b, uint64_t seed, bool firmware)
                 rc = 1;
         if (rc)
             break;
-        sort_u64(t, RUNS);
-        uint64_t med = t[RUNS / 2], ops = moved / row->size;
+        uint64_t med = median_u64(t, RUNS), ops = moved / row->size;
         printf("%-16s ", row->name);
         print_rate(moved, med, row->random, row->size);
         /* CPU: share of the run the CPU was not halted (polling never halts), and that

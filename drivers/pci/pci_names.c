@@ -7,31 +7,21 @@
 enum { CODE_LITERAL = 0x01, CODE_DICT = 0x80 };
 enum { LEVEL_CLASS = 1, LEVEL_SUBCLASS = 2, LEVEL_PROGIF = 3 };
 
-/* Index of KEY in the sorted array, or -1. */
-static long find32(const uint32_t *keys, unsigned n, uint32_t key)
+/* Index of KEY in a sorted array of N keys of 16 or 32 bits (the generator stores each
+ * table in the narrowest width that holds its keys), or -1. */
+static long find(const void *keys, unsigned wide, unsigned n, uint32_t key)
 {
+    const uint16_t *k16 = keys;
+    const uint32_t *k32 = keys;
     unsigned lo = 0, hi = n;
     while (lo < hi) {
         unsigned mid = lo + (hi - lo) / 2;
-        if (keys[mid] < key)
+        if ((wide ? k32[mid] : k16[mid]) < key)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo < n && keys[lo] == key ? (long)lo : -1;
-}
-
-static long find16(const uint16_t *keys, unsigned n, uint16_t key)
-{
-    unsigned lo = 0, hi = n;
-    while (lo < hi) {
-        unsigned mid = lo + (hi - lo) / 2;
-        if (keys[mid] < key)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < n && keys[lo] == key ? (long)lo : -1;
+    return lo < n && (wide ? k32[lo] : k16[lo]) == key ? (long)lo : -1;
 }
 
 /* Expand the name at OFF into BUF (always terminated; truncated if it does not fit). */
@@ -66,7 +56,7 @@ static bool not_found(char *buf, size_t n)
 
 static bool lookup_class(uint32_t key, char *buf, size_t n)
 {
-    long i = find32(pci_ids.class_keys, pci_ids.class_count, key);
+    long i = find(pci_ids.class_keys, 1, pci_ids.class_count, key);
     return i < 0 ? not_found(buf, n) : expand(pci_ids.class_names[i], buf, n);
 }
 
@@ -87,12 +77,12 @@ bool pci_name_progif(uint8_t cls, uint8_t sub, uint8_t prog_if, char *buf, size_
 
 bool pci_name_vendor(uint16_t vendor, char *buf, size_t n)
 {
-    long i = find16(pci_ids.vendor_keys, pci_ids.vendor_count, vendor);
+    long i = find(pci_ids.vendor_keys, 0, pci_ids.vendor_count, vendor);
     return i < 0 ? not_found(buf, n) : expand(pci_ids.vendor_names[i], buf, n);
 }
 
 bool pci_name_device(uint16_t vendor, uint16_t device, char *buf, size_t n)
 {
-    long i = find32(pci_ids.device_keys, pci_ids.device_count, (uint32_t)vendor << 16 | device);
+    long i = find(pci_ids.device_keys, 1, pci_ids.device_count, (uint32_t)vendor << 16 | device);
     return i < 0 ? not_found(buf, n) : expand(pci_ids.device_names[i], buf, n);
 }
