@@ -62,34 +62,34 @@ static uint64_t h_print(uint64_t s, uint64_t len, uint64_t c, uint64_t d, uint64
     return len;
 }
 
+/* Print V with a printf conversion FMT ("%lld", "%llu" or "%llx"). */
+static uint64_t print_number(vm_state *st, const char *fmt, uint64_t v)
+{
+    char buf[24];
+    int n = snprintf(buf, sizeof buf, fmt, (unsigned long long)v); /* %lld reads it as signed */
+    out(st, buf, (size_t)n);
+    return 0;
+}
+
 static uint64_t h_print_int(uint64_t v, uint64_t b, uint64_t c, uint64_t d, uint64_t e,
                             vm_state *st)
 {
     (void)b; (void)c; (void)d; (void)e;
-    char buf[24];
-    int n = snprintf(buf, sizeof buf, "%lld", (long long)v);
-    out(st, buf, (size_t)n);
-    return 0;
+    return print_number(st, "%lld", v);
 }
 
 static uint64_t h_print_uint(uint64_t v, uint64_t b, uint64_t c, uint64_t d, uint64_t e,
                              vm_state *st)
 {
     (void)b; (void)c; (void)d; (void)e;
-    char buf[24];
-    int n = snprintf(buf, sizeof buf, "%llu", (unsigned long long)v);
-    out(st, buf, (size_t)n);
-    return 0;
+    return print_number(st, "%llu", v);
 }
 
 static uint64_t h_print_hex(uint64_t v, uint64_t b, uint64_t c, uint64_t d, uint64_t e,
                             vm_state *st)
 {
     (void)b; (void)c; (void)d; (void)e;
-    char buf[24];
-    int n = snprintf(buf, sizeof buf, "%llx", (unsigned long long)v);
-    out(st, buf, (size_t)n);
-    return 0;
+    return print_number(st, "%llx", v);
 }
 
 static uint64_t h_print_char(uint64_t v, uint64_t b, uint64_t c, uint64_t d, uint64_t e,
