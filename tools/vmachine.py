@@ -99,6 +99,13 @@ def aio():
     return _probed("AIO", "aio", "threads", _probe_io_uring)
 
 
+def aio_backends():
+    """Every disk backend QEMU can use here, best first: the benches measure each, since
+    which is faster depends on the request size (io_uring: no worker-thread hop per
+    request; the thread pool: copies on several host cores)."""
+    return ["io_uring", "threads"] if aio() == "io_uring" else ["threads"]
+
+
 def qemu_command(vars_path, disk=None, disks=None, extra=(), memory="256M", smp=1, nvme_args="",
                  accel_name="tcg", serial=(), gdb=False, paused=False, snapshot=False, aio_name=None):
     """The QEMU command line of a VELOCITY-OS machine: q35, OVMF (code read-only, a private

@@ -485,8 +485,7 @@ static int nvme_poll(struct blkdev *dev)
     return n;
 }
 
-static int wait_one(struct blkdev *dev, struct blk_req *req);
-const struct blkdev_ops nvme_blk_ops = { nvme_submit, nvme_poll, wait_one };
+const struct blkdev_ops nvme_blk_ops = { nvme_submit, nvme_poll, nvme_wait };
 
 void nvme_ns_attach(struct nvme_ns *ns) { ns->pend_head = ns->pend_tail = NULL; }
 
@@ -533,13 +532,11 @@ unsigned nvme_wait_any(struct blkdev *dev, struct blk_req *reqs, unsigned n)
     return (unsigned)i;
 }
 
-static int wait_one(struct blkdev *dev, struct blk_req *req)
+int nvme_wait(struct blkdev *dev, struct blk_req *req)
 {
     nvme_wait_any(dev, req, 1);
     return req->status;
 }
-
-int nvme_wait(struct blkdev *dev, struct blk_req *req) { return wait_one(dev, req); }
 
 /* ---- interrupts ----------------------------------------------------------------------------- */
 
@@ -651,12 +648,8 @@ COLD void nvme_set_ctrl_mode(struct nvme_ctrl *c, enum nvme_mode mode)
     uint64_t flags = irq_save();
     c->mode = (uint8_t)mode;
     for (unsigned k = 0; k < c->nioq; k++) {
-        struct nvme_queue *q = c->ioq[k];
-        reap(q);                   /* anything that completed while switching */
-        if (q->vector && mode == NVME_MODE_POLL && q->irq_on) {
-            pci_msix_mask(c->pci, q->qid, true);
-            q->irq_on = false;
-        }
+        reap(c->ioq[k]);     /* anything that completed while switching */
+        want_irq(c->ioq[k]); /* the vector's mask as the new mode wants it now */
     }
     irq_restore(flags);
 }

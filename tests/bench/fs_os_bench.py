@@ -40,9 +40,8 @@ def main():
         subprocess.run(["mkfs.fat", "-F", "32", "-s", "8", "-n", "FSBENCH", img], check=True,
                        stdout=subprocess.DEVNULL)
         subprocess.run(["mcopy", "-i", img, data_path, "::/BENCH.BIN"], check=True, env=ENV)
-        # Once per QEMU disk backend usable here (see tests/bench/nvme_bench.py).
-        backends = ["io_uring", "threads"] if vmachine.aio() == "io_uring" else ["threads"]
-        for backend in backends:
+        # Once per disk backend (vmachine.aio_backends); the firmware is measured in each boot.
+        for backend in vmachine.aio_backends():
             with vmachine.Machine(disk=img, memory="512M", aio_override=backend,
                                   extra=["-fw_cfg", "name=opt/velocity/fatbench,string=/BENCH.BIN"]) as m:
                 m.wait_prompt(300)

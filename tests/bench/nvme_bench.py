@@ -28,11 +28,8 @@ def main():
     try:
         img = os.path.join(tmp, "bench.img")
         pat.make_image(img, 64 << 20, 512, SEED)
-        # Once per host I/O backend QEMU can use here: which one is faster depends on the
-        # request size (io_uring: no worker-thread hop per request; the thread pool: copies
-        # on several host cores), and the firmware is measured again in each boot.
-        backends = ["io_uring", "threads"] if vmachine.aio() == "io_uring" else ["threads"]
-        for backend in backends:
+        # Once per disk backend (vmachine.aio_backends); the firmware is measured in each boot.
+        for backend in vmachine.aio_backends():
             with vmachine.Machine(disk=img, memory="512M", aio_override=backend,
                                   extra=["-fw_cfg", "name=opt/velocity/bench,string=1"]) as m:
                 m.wait_prompt(300)
