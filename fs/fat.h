@@ -199,11 +199,15 @@ int fat_rmdir(struct fat_volume *vol, const char *path);
 int fat_rename(struct fat_volume *vol, const char *from, const char *to);
 
 /* Consistency check.  REPORT gets one line per finding (may be NULL).  With REPAIR the
- * damage is fixed: bad FAT copy rewritten from the good one, lost chains freed, sizes
- * corrected, chains cut at the first bad link.  *PROBLEMS (may be NULL) counts findings. */
+ * damage is fixed: bad FAT copy rewritten from the good one, sizes corrected, chains cut
+ * at the first bad link, entries that loop back to an ancestor removed, and lost chains
+ * saved as /FSCKnnnn.REC files (never freed).  *PROBLEMS (may be NULL) counts findings. */
 typedef void (*fat_report_fn)(void *ctx, const char *msg);
-/* SCRATCH (any size >= 64 bytes) holds a bitmap of clusters; with less than clusters/8
- * bytes the check runs in several passes over the tree. */
+/* SCRATCH holds two sectors, the directory path being walked and bitmaps of clusters.
+ * fat_fsck_scratch() bytes give one pass over the tree and let repair save lost chains;
+ * with less (but at least 2 sectors + 8 KiB + 8 bytes) the tree is walked once per window
+ * of clusters that fit, and lost chains are reported but left in place. */
+size_t fat_fsck_scratch(const struct fat_volume *vol);
 int fat_fsck(struct fat_volume *vol, bool repair, void *scratch, size_t scratch_size,
              fat_report_fn report, void *ctx, uint32_t *problems);
 

@@ -18,10 +18,19 @@ $(BUILD)/fatimg: $(BUILD)/host/fs/tool/fatimg.o $(BUILD)/host/fs/tool/fatimg_sit
 HOST_TOOLS += $(BUILD)/fatimg
 
 # Unit test on RAM devices (no external tools).
-$(BUILD)/tests/test_fat_core: $(BUILD)/host/tests/fs/test_fat_core.o $(FS_HOST_OBJS)
+$(BUILD)/tests/test_fat_core: $(BUILD)/host/tests/fs/test_fat_core.o $(BUILD)/host/tests/fs/ramimg.o \
+                             $(FS_HOST_OBJS)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOSTCFLAGS) $^ -o $@
 UNIT_TESTS += $(BUILD)/tests/test_fat_core
+
+# fsck on damaged mkfs.fat images: lost chains saved as files, wide and deep trees,
+# directory cycles, scarce scratch memory; fsck.fat and mtools check every repair.
+$(BUILD)/tests/test_fat_fsck: $(BUILD)/host/tests/fs/test_fat_fsck.o $(BUILD)/host/tests/fs/ramimg.o \
+                             $(FS_HOST_OBJS)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOSTCFLAGS) $^ -o $@
+UNIT_TESTS += $(BUILD)/tests/test_fat_fsck
 
 # Randomized model test: a short run per FAT type in `make test`, the full 100,000
 # operations per type under `make fs-stress`.

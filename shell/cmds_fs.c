@@ -561,9 +561,8 @@ static int cmd_fsck(int argc, char **argv)
     struct fat_volume *v = need_vol(argv[0]);
     if (!v)
         return 1;
-    /* One pass needs a bitmap of the clusters plus two sectors; fall back to less. */
-    size_t want = v->clusters / 8 + 2 * v->bps + 64;
-    size_t pages = (want + PAGE_SIZE - 1) / PAGE_SIZE;
+    /* One pass (and saving lost chains) needs fat_fsck_scratch(); fall back to less. */
+    size_t pages = (fat_fsck_scratch(v) + PAGE_SIZE - 1) / PAGE_SIZE;
     uint64_t mem = pmm_alloc_pages(pages);
     if (!mem)
         mem = pmm_alloc_pages(pages = 16);

@@ -329,9 +329,11 @@ int main(int argc, char **argv)
                total ? (unsigned long long)((total - avail) * 100 / total) : 0ull);
     } else if (!strcmp(cmd, "fsck")) {
         bool repair = nargs > 0 && !strcmp(args[0], "--repair");
-        size_t scratch_size = vol.clusters / 8 + 2 * vol.bps + 64;
+        size_t scratch_size = fat_fsck_scratch(&vol);
         void *scratch = malloc(scratch_size);
         uint32_t problems = 0;
+        if (!scratch)
+            return fail(image, FAT_ENOMEM);
         if ((err = fat_fsck(&vol, repair, scratch, scratch_size, report, NULL, &problems)))
             return fail(image, err);
         printf("%s: %u problem(s)%s\n", image, problems, problems && repair ? ", repaired" : "");

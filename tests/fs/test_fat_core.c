@@ -5,39 +5,14 @@
 #define _GNU_SOURCE
 #include "fs/fat.h"
 #include "fs/part.h"
-#include "lib/host/blk_file.h"
+#include "tests/fs/ramimg.h"
 #include "tests/check.h"
 #include <stdlib.h>
 #include <unistd.h>
 
-static uint8_t *img;
-static size_t img_size;
-static struct blk_ram ram;
 static uint8_t cache[4 << 20];
 
-static int make(const char *shell)   /* builds build/tests/core.img, loads it into RAM */
-{
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "set -e; f=build/tests/core.img; rm -f $f; %s", shell);
-    if (system(cmd) != 0) return -1;
-    FILE *fp = fopen("build/tests/core.img", "rb");
-    fseek(fp, 0, SEEK_END);
-    img_size = (size_t)ftell(fp);
-    rewind(fp);
-    free(img);
-    img = malloc(img_size);
-    if (fread(img, 1, img_size, fp) != img_size) return -1;
-    fclose(fp);
-    blk_ram_init(&ram, img, 512, img_size / 512);
-    return 0;
-}
-
-static void save(void)
-{
-    FILE *fp = fopen("build/tests/core.img", "wb");
-    fwrite(img, 1, img_size, fp);
-    fclose(fp);
-}
+static int make(const char *shell) { return img_make("build/tests/core.img", shell); }
 
 static uint16_t ld16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 
@@ -119,8 +94,8 @@ static void test_hostile_chains(void)
     err = fat_fsck(&v, true, scratch, sizeof scratch, NULL, NULL, &problems);
     check(err == 0 && problems > 0, "fsck repairs the cycle (%u problems)", problems);
     fat_unmount(&v);
-    save();
-    check(system("fsck.fat -n build/tests/core.img >/dev/null 2>&1") == 0,
+    img_save();
+    check(img_sh("fsck.fat -n $f >/dev/null 2>&1") == 0,
           "fsck.fat -n clean after our repair of a cyclic chain");
     /* Out-of-range first cluster. */
     uint8_t *root = img + (rsvd + 2 * fatsz) * 512;
@@ -186,8 +161,8 @@ static void test_gap_and_requests(void)
     check(img[65] & 1, "dirty flag set while mounted read-write");
     fat_unmount(&v);
     check(!(img[65] & 1), "dirty flag cleared on unmount");
-    save();
-    check(system("fsck.fat -n build/tests/core.img >/dev/null 2>&1") == 0, "fsck.fat -n clean");
+    img_save();
+    check(img_sh("fsck.fat -n $f >/dev/null 2>&1") == 0, "fsck.fat -n clean");
 }
 
 static void test_name_cache(void)
@@ -222,8 +197,8 @@ static void test_name_cache(void)
           (unsigned long long)lreads);
     check(fat_stat(&v, "/many/absent", &e) == FAT_ENOENT, "missing name reported");
     fat_unmount(&v);
-    save();
-    check(system("fsck.fat -n build/tests/core.img >/dev/null 2>&1") == 0, "fsck.fat -n clean");
+    img_save();
+    check(img_sh("fsck.fat -n $f >/dev/null 2>&1") == 0, "fsck.fat -n clean");
 }
 
 static void test_fat_copies(void)
@@ -241,8 +216,8 @@ static void test_fat_copies(void)
     check(!memcmp(img + rsvd * 512, img + (rsvd + fatsz) * 512, fatsz * 512),
           "fsck --repair makes the FAT copies identical");
     fat_unmount(&v);
-    save();
-    check(system("fsck.fat -n build/tests/core.img >/dev/null 2>&1") == 0, "fsck.fat -n clean");
+    img_save();
+    check(img_sh("fsck.fat -n $f >/dev/null 2>&1") == 0, "fsck.fat -n clean");
 }
 
 static void test_rename_into_self(void)
@@ -259,8 +234,8 @@ static void test_rename_into_self(void)
     check(fat_rename(&v, "/a/b", "/b2") == 0 && fat_rmdir(&v, "/b2") == 0,
           "move a directory up, then remove it");
     fat_unmount(&v);
-    save();
-    check(system("fsck.fat -n build/tests/core.img >/dev/null 2>&1") == 0, "fsck.fat -n clean");
+    img_save();
+    check(img_sh("fsck.fat -n $f >/dev/null 2>&1") == 0, "fsck.fat -n clean");
 }
 
 int main(void)

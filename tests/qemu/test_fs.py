@@ -9,8 +9,10 @@ Three boots, each on copies of images this script makes with mkfs.fat/mtools/sgd
      and fsck.fat -n finds the volume clean; error messages; tab completion.
   2. a GPT disk (FAT16 in partition 2) and an MBR disk (FAT12 in partition 1) on two NVMe
      controllers: the GPT one mounts at boot, umount/mount switch to the MBR one.
-  3. a volume whose second FAT copy was damaged with dd: fsck finds it, fsck --repair
-     mends it, fsck.fat -n agrees after poweroff; mount -r / -c options."""
+  3. a volume whose second FAT copy was damaged and with a lost chain (a file whose entry
+     was deleted but not its clusters): fsck finds both, fsck --repair mends the copy and
+     saves the chain as FSCK0000.REC, fsck.fat -n and mtools agree after poweroff; mount -r
+     and -c options."""
 
 import hashlib
 import os
@@ -290,13 +292,26 @@ def test_fsck_repairs_fat_copy():
     with open(src, "wb") as f:
         f.write(random.Random(7).randbytes(200000))
     sh("mcopy", "-i", img, src, "::/f.bin")
+    lost = random.Random(8).randbytes(5000)
+    lost_src = os.path.join(TMP, "LOST.BIN")
+    with open(lost_src, "wb") as f:
+        f.write(lost)
+    sh("mcopy", "-i", img, lost_src, "::/LOST.BIN")
     boot = open(img, "rb").read(512)
     reserved = int.from_bytes(boot[14:16], "little")
     fat_sectors = int.from_bytes(boot[22:24], "little")
-    # Scribble over sector 0 of the second FAT copy.
     with open(img, "r+b") as f:
+        # Scribble over sector 0 of the second FAT copy.
         f.seek((reserved + fat_sectors) * 512)
         f.write(b"\xa5" * 512)
+        # Delete LOST.BIN's entry but not its chain: a lost chain, as a crash can leave.
+        root = (reserved + 2 * fat_sectors) * 512
+        f.seek(root)
+        ents = f.read(512)
+        for o in range(0, 512, 32):
+            if ents[o:o + 11] == b"LOST    BIN":
+                f.seek(root + o)
+                f.write(b"\xe5")
     r = subprocess.run(["fsck.fat", "-n", img], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     check(r.returncode != 0, "host: fsck.fat -n sees the damage", r.stdout.decode()[-300:])
     with Machine(disk=img) as m:
@@ -306,6 +321,7 @@ def test_fsck_repairs_fat_copy():
               "fsck reports the differing FAT copy", out)
         out = m.cmd("fsck --repair")
         check_in("repaired", out, "fsck --repair mends it")
+        check_in("saved as /FSCK0000.REC", out, "fsck --repair saves the lost chain as a file")
         check_in("volume clean", m.cmd("fsck"), "fsck clean after the repair")
         check(os_sha(m, "/f.bin") == sha(open(src, "rb").read()), "file intact after the repair")
         m.cmd("umount")
@@ -313,7 +329,10 @@ def test_fsck_repairs_fat_copy():
         check_in("cache 256 KiB", m.cmd("mount"), "cache size as asked")
         check_in("read-only", m.cmd("write /x y"), "writes refused on a read-only mount")
         check(m.poweroff() == 0, "poweroff", "")
-    fsck_clean(img, "fsck.fat -n clean after the OS repaired the FAT copy")
+    fsck_clean(img, "fsck.fat -n clean after the OS repaired the FAT copy and saved the lost chain")
+    rec = mread(img, "/FSCK0000.REC")
+    check(rec is not None and rec[:len(lost)] == lost, "mtools reads the lost file's bytes from FSCK0000.REC",
+          "%s bytes" % (len(rec) if rec is not None else None))
 
 
 try:
