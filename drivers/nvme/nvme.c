@@ -244,9 +244,12 @@ static void identify_namespaces(struct nvme_ctrl *c)
         unsigned lbads = (lbaf >> 16) & 0xff, ms = lbaf & 0xffff;
         if (nsze == 0)
             continue; /* inactive */
-        if (lbads < 9 || lbads > 16 || ms != 0) {
-            klog("nvme%u: namespace %u: LBA format %u (2^%u bytes, %u metadata) not supported\n",
-                 c->index, ids[i], fmt, lbads, ms);
+        /* lib/blkdev.h promises its users (the FAT core, partition probe, the shell's
+         * sector buffers) 512..4096-byte sectors and no metadata. */
+        if (lbads < 9 || lbads > 12 || ms != 0) {
+            klog("nvme%u: namespace %u: LBA format %u (%u-byte blocks, %u bytes metadata) not "
+                 "supported: blocks of 512..4096 bytes without metadata only\n",
+                 c->index, ids[i], fmt, lbads < 32 ? 1u << lbads : 0, ms);
             continue;
         }
         struct nvme_ns *ns = &c->ns[c->nns];
