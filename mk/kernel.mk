@@ -1,6 +1,8 @@
 # Kernel build: freestanding C17 objects linked as an ELF shared object with gnu-efi's
 # start-up code (it self-relocates, then calls efi_main), then converted to a PE32+ EFI
-# application by objcopy.  build/kernel.elf keeps the DWARF symbols for gdb.
+# application by objcopy.  build/kernel.elf keeps the DWARF symbols for gdb; the EFI file
+# carries no COFF symbol table (--strip-all: nothing reads it, and it was ~24 KB): the
+# kernel's own backtraces use the ksyms table linked into it.
 
 KCC      := gcc
 KLD      := ld
@@ -67,7 +69,7 @@ $(KERNEL_ELF): $(KERNEL_OBJS) $(KOBJDIR)/ksyms_data.o $(KOBJDIR)/kernel.pass1.el
 
 $(EFI_APP): $(KERNEL_ELF)
 	objcopy -j .text -j .rodata -j .data -j .bss -j .dynamic -j .dynsym -j .rel -j .rela \
-	    -j .reloc --target efi-app-x86_64 --subsystem=10 $< $@
+	    -j .reloc --strip-all --target efi-app-x86_64 --subsystem=10 $< $@
 	@size=$$(stat -c %s $@); echo "BOOTX64.EFI: $$size bytes"
 
 .PHONY: FORCE
