@@ -33,10 +33,13 @@ static struct arch_jmp *guard;        /* innermost active guard, NULL if none */
 static volatile unsigned in_exception; /* nested exceptions: report once, then stop */
 void (*trap_breakpoint_hook)(struct trap_frame *tf);
 
-static void print_addr(const char *label, uint64_t addr)
+/* RET is true for a return address: it is looked up one byte earlier, as it points just
+ * past the call, which is past the caller's end when the callee never returns. */
+static void print_addr(const char *label, uint64_t addr, bool ret)
 {
     uint64_t off;
-    const char *sym = ksym_lookup(addr, &off);
+    const char *sym = ksym_lookup(addr - ret, &off);
+    off += ret;
     if (sym)
         kcrit("%s%016llx <%s+%#llx>\n", label, (unsigned long long)addr, sym, (unsigned long long)off);
     else
@@ -67,7 +70,7 @@ static void backtrace(uint64_t rbp)
                 kcrit("  ... (more frames)\n");
                 return;
             }
-            print_addr("  ", frame[1]);
+            print_addr("  ", frame[1], true);
             last = frame[1];
         }
         if (frame[0] <= rbp)
@@ -82,7 +85,7 @@ static void report(struct trap_frame *tf)
 {
     const char *name = names[tf->vector & 31];
     kcrit("\n*** CPU exception: %s, error code %#llx\n", name, (unsigned long long)tf->error);
-    print_addr("RIP ", tf->rip);
+    print_addr("RIP ", tf->rip, false);
     if (tf->vector == 14) {
         uint64_t cr2 = read_cr2();
         kcrit("CR2 %016llx  (%s, %s access%s)\n", (unsigned long long)cr2,
