@@ -5,6 +5,7 @@
  * reserves space with one atomic add, then copies, so a klog() from an interrupt or fault
  * handler that lands in the middle of another klog() just takes the next slot.  UART writes
  * hold interrupts off per call, so an interrupt's message is never spliced into another. */
+#include <stdbool.h>
 #include <string.h>
 #include "arch/x86_64/cpu.h"
 #include "drivers/uart/uart16550.h"
@@ -77,16 +78,24 @@ void cons_puts(const char *s) { cons_write(s, strlen(s)); }
 struct linebuf {
     char buf[512];
     size_t n;
+    bool err;   /* eprintf: straight to the terminal, past any sink */
 };
+
+static void flush(struct linebuf *b)
+{
+    if (b->err)
+        uart_sink(NULL, b->buf, b->n);
+    else
+        cons_write(b->buf, b->n);
+    b->n = 0;
+}
 
 static void to_linebuf(void *ctx, const char *s, size_t n)
 {
     struct linebuf *b = ctx;
     while (n) {
-        if (b->n == sizeof b->buf) {
-            cons_write(b->buf, b->n);
-            b->n = 0;
-        }
+        if (b->n == sizeof b->buf)
+            flush(b);
         size_t k = sizeof b->buf - b->n < n ? sizeof b->buf - b->n : n;
         memcpy(b->buf + b->n, s, k);
         b->n += k;
@@ -97,10 +106,9 @@ static void to_linebuf(void *ctx, const char *s, size_t n)
 
 int vprintf(const char *fmt, va_list ap)
 {
-    struct linebuf b;
-    b.n = 0;
+    struct linebuf b = { .n = 0, .err = false };
     int n = fmt_format(to_linebuf, &b, fmt, ap);
-    cons_write(b.buf, b.n);
+    flush(&b);
     return n;
 }
 
@@ -110,6 +118,19 @@ int printf(const char *fmt, ...)
     va_start(ap, fmt);
     int n = vprintf(fmt, ap);
     va_end(ap);
+    return n;
+}
+
+/* Errors bypass the sink, as stderr does: with `CMD > FILE` the user still sees why a
+ * command failed, and the file gets only the command's output. */
+int eprintf(const char *fmt, ...)
+{
+    struct linebuf b = { .n = 0, .err = true };
+    va_list ap;
+    va_start(ap, fmt);
+    int n = fmt_format(to_linebuf, &b, fmt, ap);
+    va_end(ap);
+    flush(&b);
     return n;
 }
 

@@ -18,6 +18,8 @@ void cons_write(const char *s, size_t n);
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int vprintf(const char *fmt, va_list ap);
 void cons_puts(const char *s);
+/* printf for error messages: always to the terminal, never into a redirection's file. */
+int eprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Did the last byte sent to the terminal end a line?  (The shell starts every prompt on a
  * fresh line, so a prompt is always recognisable at the start of a line.) */
 int cons_at_line_start(void);

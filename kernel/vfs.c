@@ -136,6 +136,28 @@ int vfs_chdir(const char *path)
     return 0;
 }
 
+void vfs_moved(const char *from, const char *to)
+{
+    char path[VFS_PATH_MAX];
+    size_t n = strlen(from);
+    if (!mounted || vfs_chdir(cwd) == 0)
+        return;   /* not affected (a rename of its case only is spelt anew) */
+    if (to && strncasecmp(cwd, from, n) == 0 && (cwd[n] == 0 || cwd[n] == '/') &&
+        (size_t)snprintf(path, sizeof path, "%s%s", to, cwd + n) < sizeof path &&
+        vfs_chdir(path) == 0)
+        return;
+    /* Removed (or moved by another spelling): go up to what is still there. */
+    char gone[VFS_PATH_MAX];
+    strcpy(gone, cwd);
+    strcpy(path, cwd);
+    do
+        *strrchr(path, '/') = 0;
+    while (*path && vfs_chdir(path) != 0);
+    if (!*path)
+        strcpy(cwd, "/");
+    eprintf("cd: %s is gone; now in %s\n", gone, cwd);
+}
+
 /* Mount the first FAT volume of B (partition WANT, or any when WANT is 0) with the cache
  * memory already allocated.  On failure *WHY says why. */
 static bool try_device(struct blkdev *b, int want, bool rdonly, const char **why)
@@ -335,6 +357,11 @@ int vfs_redirect_begin(const char *path, bool append)
         return FAT_EBUSY;
     if (vfs_resolve(path, abs, sizeof abs))
         return FAT_ENAMETOOLONG;
+    size_t n = strlen(path);
+    struct fat_dirent e;
+    if (n && path[n - 1] == '/')   /* "DIR/" cannot be a file, whether DIR exists or not */
+        return !strcmp(abs, "/") || (!fat_stat(&vol, abs, &e) && (e.attr & FAT_ATTR_DIR))
+                   ? FAT_EISDIR : FAT_ENOTDIR;
     if (!(redir.buf = (char *)(uintptr_t)pmm_alloc_pages(REDIR_BUF / PAGE_SIZE)))
         return FAT_ENOMEM;
     unsigned flags = FAT_O_WRITE | FAT_O_CREATE | (append ? FAT_O_APPEND : FAT_O_TRUNC);

@@ -25,6 +25,10 @@ struct fat_volume *vfs_root(void);
 int vfs_resolve(const char *path, char *out, size_t outsz);
 const char *vfs_cwd(void);
 int vfs_chdir(const char *path);   /* 0, or a fat_err */
+/* FROM (absolute) was renamed to TO, or removed (TO NULL): the current directory follows
+ * a move of itself or of a parent; if it is gone it becomes the nearest parent left,
+ * with a message. */
+void vfs_moved(const char *from, const char *to);
 /* Flush and unmount (power-off/reboot hooks call it). */
 void vfs_shutdown(void);
 

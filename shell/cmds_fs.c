@@ -21,30 +21,42 @@ static struct fat_volume *need_vol(const char *cmd)
 {
     struct fat_volume *v = vfs_root();
     if (!v)
-        printf("%s: no filesystem mounted (see 'mount')\n", cmd);
+        eprintf("%s: no filesystem mounted (see 'mount')\n", cmd);
     return v;
 }
 
 static int fail(const char *cmd, const char *path, int err)
 {
-    printf("%s: %s: %s\n", cmd, path, fat_strerror(err));
+    eprintf("%s: %s: %s\n", cmd, path, fat_strerror(err));
     return 1;
 }
 
-/* Absolute path of ARG in OUT (VFS_PATH_MAX bytes); false with a message if too long. */
+static bool is_dir(struct fat_volume *v, const char *abs)
+{
+    struct fat_dirent e;
+    return strcmp(abs, "/") == 0 || (fat_stat(v, abs, &e) == FAT_OK && (e.attr & FAT_ATTR_DIR));
+}
+
+static bool ends_in_slash(const char *arg) { return *arg && arg[strlen(arg) - 1] == '/'; }
+
+/* Absolute path of ARG in OUT (VFS_PATH_MAX bytes); false with a message if too long, or
+ * if ARG ends in '/' (which resolving drops) but names something that is not a directory:
+ * `rm FILE/` must not delete FILE. */
 static bool resolve(const char *cmd, const char *arg, char *out)
 {
-    if (vfs_resolve(arg, out, VFS_PATH_MAX) == 0)
-        return true;
-    fail(cmd, arg, FAT_ENAMETOOLONG);
-    return false;
+    struct fat_dirent e;
+    int err = vfs_resolve(arg, out, VFS_PATH_MAX) ? FAT_ENAMETOOLONG : 0;
+    if (!err && ends_in_slash(arg) && vfs_root() && fat_stat(vfs_root(), out, &e) == FAT_OK &&
+        !(e.attr & FAT_ATTR_DIR))
+        err = FAT_ENOTDIR;
+    return err ? fail(cmd, arg, err), false : true;
 }
 
 static void *io_buffer(const char *cmd)
 {
     void *p = (void *)(uintptr_t)pmm_alloc_pages(IO_BUF / PAGE_SIZE);
     if (!p)
-        printf("%s: out of memory for a %u KiB buffer\n", cmd, IO_BUF >> 10);
+        eprintf("%s: out of memory for a %u KiB buffer\n", cmd, IO_BUF >> 10);
     return p;
 }
 
@@ -54,12 +66,6 @@ static const char *base_name(const char *p)
 {
     const char *s = strrchr(p, '/');
     return s ? s + 1 : p;
-}
-
-static bool is_dir(struct fat_volume *v, const char *abs)
-{
-    struct fat_dirent e;
-    return strcmp(abs, "/") == 0 || (fat_stat(v, abs, &e) == FAT_OK && (e.attr & FAT_ATTR_DIR));
 }
 
 /* ---- shell hooks ---------------------------------------------------------------------- */
@@ -83,21 +89,38 @@ void shell_redirect_end(void)
         printf("redirect: output file: %s\n", fat_strerror(err));
 }
 
-/* Candidates keep the typed prefix byte for byte (the line editor appends only what is
- * new) and add the rest of each matching name; directories end in '/'.  Matching ignores
- * ASCII case, as lookups do. */
+/* The word as split() reads it (quotes and backslashes removed) into OUT; returns the
+ * quote still open at its end, or 0. */
+static char unquote(const char *s, size_t n, char *out)
+{
+    char q = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '\\' && q != '\'' && i + 1 < n)
+            c = s[++i];
+        else if (q ? c == q : c == '"' || c == '\'') {
+            q = q ? 0 : c;
+            continue;
+        }
+        *out++ = c;
+    }
+    *out = 0;
+    return q;
+}
+
+/* Candidates keep the typed word byte for byte (the line editor appends only what is new)
+ * and add the rest of each matching name, escaped so split() reads it back as one word
+ * (inside the open quote Q, which is then closed); directories end in '/'.  Matching
+ * ignores ASCII case, as lookups do. */
 void shell_complete_path(const char *prefix, size_t len, struct le_candidates *out)
 {
     struct fat_volume *v = vfs_root();
-    char typed[128], abs[VFS_PATH_MAX];
+    char typed[128], dir[128], abs[VFS_PATH_MAX];
     if (!v || len >= sizeof typed)
         return;
-    memcpy(typed, prefix, len);
-    typed[len] = 0;
-    char *slash = strrchr(typed, '/');
-    const char *base = slash ? slash + 1 : typed;
+    char q = unquote(prefix, len, typed);
+    const char *slash = strrchr(typed, '/'), *base = slash ? slash + 1 : typed;
     size_t dlen = (size_t)(base - typed), blen = strlen(base);
-    char dir[128];
     memcpy(dir, typed, dlen);
     dir[dlen] = 0;
     struct fat_dir d;
@@ -105,15 +128,26 @@ void shell_complete_path(const char *prefix, size_t len, struct le_candidates *o
     if (vfs_resolve(dlen ? dir : ".", abs, sizeof abs) || fat_opendir(v, &d, abs))
         return;
     while (out->count < LE_MAX_CANDIDATES && fat_readdir(&d, &e) == FAT_OK) {
-        size_t nlen = strlen(e.name);
-        if (nlen < blen || strncasecmp(e.name, base, blen) != 0 ||
-            len + nlen - blen + 2 > sizeof out->word[0])
+        if (strlen(e.name) < blen || strncasecmp(e.name, base, blen) != 0)
             continue;
-        char *w = out->word[out->count++];
-        memcpy(w, typed, len);
-        strcpy(w + len, e.name + blen);
+        char *w = out->word[out->count], *end = w + sizeof out->word[0] - 3;
+        memcpy(w, prefix, len);
+        w += len;
+        for (const char *c = e.name + blen; *c && w < end; c++) {
+            if (q == '\'' && *c == '\'')
+                break;   /* cannot be written inside '...' */
+            if (q ? *c == '"' || *c == '\\' : strchr(" \t\"'\\;", *c) != NULL)
+                *w++ = '\\';
+            *w++ = *c;
+        }
+        if (w >= end || (q == '\'' && strchr(e.name + blen, '\'')))
+            continue;   /* does not fit, or cannot be quoted: no candidate */
+        if (q)
+            *w++ = q;
         if (e.attr & FAT_ATTR_DIR)
-            strcat(w, "/");
+            *w++ = '/';
+        *w = 0;
+        out->count++;
     }
 }
 
@@ -218,11 +252,13 @@ static int each_chunk(const char *cmd, const char *arg, void *buf,
         return 1;
     for (uint64_t off = 0;; ) {
         size_t got = 0;
-        if (cons_interrupt)
-            return 0;
+        if (cons_interrupt) {   /* an error, so sha256sum prints no hash of a part */
+            eprintf("%s: %s: interrupted\n", cmd, arg);
+            return 1;
+        }
         int err = hot_read(abs, off, buf, IO_BUF, &got);
         if (err) {
-            printf("%s: %s: %s\n", cmd, arg, hot_strerror(err));
+            eprintf("%s: %s: %s\n", cmd, arg, hot_strerror(err));
             return 1;
         }
         if (got == 0)
@@ -246,7 +282,7 @@ static int cmd_cat(int argc, char **argv)
     if (!need_vol(argv[0]) || !(buf = io_buffer(argv[0])))
         return 1;
     int rc = 0;
-    for (int i = 1; i < argc; i++)
+    for (int i = 1; i < argc && !cons_interrupt; i++)
         rc |= each_chunk(argv[0], argv[i], buf, to_console, NULL);
     io_free(buf);
     return rc;
@@ -263,7 +299,7 @@ static int cmd_sha256sum(int argc, char **argv)
     if (!need_vol(argv[0]) || !(buf = io_buffer(argv[0])))
         return 1;
     int rc = 0;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc && !cons_interrupt; i++) {
         sha256_ctx c;
         uint8_t dig[SHA256_DIGEST_SIZE];
         char hex[65];
@@ -346,14 +382,18 @@ SHELL_COMMAND("hexdump", cmd_hexdump, "[-s OFFSET] [-n LENGTH] FILE", "canonical
 
 /* ---- changing the tree ---------------------------------------------------------------- */
 
-/* TO, or TO/basename(FROM) when TO is an existing directory (cp and mv). */
+/* TO, or TO/basename(FROM) when TO is an existing directory (cp and mv).  A TO ending in
+ * '/' must be a directory, unless NEW_DIR_OK (mv of a directory: the new name). */
 static bool target_path(struct fat_volume *v, const char *cmd, const char *from, const char *to,
-                        char *out)
+                        char *out, bool new_dir_ok)
 {
     if (!resolve(cmd, to, out))
         return false;
-    if (!is_dir(v, out))
+    if (!is_dir(v, out)) {
+        if (ends_in_slash(to) && !new_dir_ok)
+            return fail(cmd, to, FAT_ENOTDIR), false;
         return true;
+    }
     size_t n = strlen(out);
     const char *b = base_name(from);
     if (n + 1 + strlen(b) + 1 > VFS_PATH_MAX)
@@ -370,12 +410,13 @@ static int cmd_cp(int argc, char **argv)
         return shell_usage(argv[0]);
     struct fat_volume *v = need_vol(argv[0]);
     char src[VFS_PATH_MAX], dst[VFS_PATH_MAX];
-    if (!v || !resolve(argv[0], argv[1], src) || !target_path(v, argv[0], src, argv[2], dst))
+    if (!v || !resolve(argv[0], argv[1], src) ||
+        !target_path(v, argv[0], src, argv[2], dst, false))
         return 1;
     struct fat_dirent a, b;
     if (strcasecmp(src, dst) == 0 || (fat_stat(v, src, &a) == FAT_OK &&
                                       fat_stat(v, dst, &b) == FAT_OK && a.first && a.first == b.first)) {
-        printf("%s: %s and %s are the same file\n", argv[0], argv[1], argv[2]);
+        eprintf("%s: %s and %s are the same file\n", argv[0], argv[1], argv[2]);
         return 1;
     }
     struct fat_file in, out;
@@ -403,6 +444,10 @@ static int cmd_cp(int argc, char **argv)
     int cerr = fat_close(&out);
     if (err || cerr)
         return fail(argv[0], err ? where : argv[2], err ? err : cerr);
+    if (cons_interrupt) {
+        eprintf("%s: %s: interrupted, the copy is incomplete\n", argv[0], argv[2]);
+        return 1;
+    }
     return buf ? 0 : 1;
 }
 SHELL_COMMAND("cp", cmd_cp, "FROM TO", "copy a file (TO may be a directory)");
@@ -413,10 +458,20 @@ static int cmd_mv(int argc, char **argv)
         return shell_usage(argv[0]);
     struct fat_volume *v = need_vol(argv[0]);
     char from[VFS_PATH_MAX], to[VFS_PATH_MAX];
-    if (!v || !resolve(argv[0], argv[1], from) || !target_path(v, argv[0], from, argv[2], to))
+    bool dir = false;
+    if (!v || !resolve(argv[0], argv[1], from) ||
+        !target_path(v, argv[0], from, argv[2], to, (dir = is_dir(v, from))))
         return 1;
+    size_t n = strlen(from);
+    if (dir && strncasecmp(from, to, n) == 0 && to[n] == '/') {
+        eprintf("%s: %s: cannot move a directory into itself\n", argv[0], argv[1]);
+        return 1;
+    }
     int err = fat_rename(v, from, to);
-    return err ? fail(argv[0], argv[1], err) : 0;
+    if (err)
+        return fail(argv[0], argv[1], err);
+    vfs_moved(from, to);   /* the current directory may have moved */
+    return 0;
 }
 SHELL_COMMAND("mv", cmd_mv, "FROM TO", "rename or move a file or directory");
 
@@ -438,6 +493,8 @@ static int each_path(int argc, char **argv, int (*op)(struct fat_volume *, const
             rc = fail(argv[0], argv[i], FAT_EBUSY);
         else if ((err = op(v, abs)))
             rc = fail(argv[0], argv[i], err);
+        else if (op == fat_rmdir)
+            vfs_moved(abs, NULL);   /* it may have been the current directory */
     }
     return rc;
 }
@@ -475,6 +532,8 @@ static int cmd_write(int argc, char **argv)
     struct fat_file f;
     if (!v || !resolve(argv[0], argv[1], abs))
         return 1;
+    if (ends_in_slash(argv[1]) && !is_dir(v, abs))
+        return fail(argv[0], argv[1], FAT_ENOTDIR);
     size_t n = join_words(argc, argv, 2, text, sizeof text);
     int err = fat_open(v, &f, abs, FAT_O_WRITE | FAT_O_CREATE | FAT_O_TRUNC);
     if (err)

@@ -94,6 +94,8 @@ static int find_program(const char *name, char *abs, uint32_t *size)
     int has_ext = n > 4 && !strcasecmp(name + n - 4, NDA_EXT);
     const char *dirs[2] = {"", "/"};
     int ndirs = strchr(name, '/') ? 1 : 2;
+    if (n && name[n - 1] == '/')
+        return 0;   /* "NAME/" names a directory, never a program */
     for (int d = 0; d < ndirs; d++)
         if (try_path(dirs[d], name, "", abs, size) ||
             (!has_ext && try_path(dirs[d], name, NDA_EXT, abs, size)))
@@ -253,8 +255,11 @@ static int cmd_run(int argc, char **argv)
     char abs[VFS_PATH_MAX], tbuf[24], msg[200];
     uint32_t size;
     if (!find_program(name, abs, &size)) {
-        printf("run: %s: no such program (looked in %s and /, with and without .nda)\n", name,
-               vfs_cwd());
+        if (strchr(name, '/'))
+            eprintf("run: %s: no such program file\n", name);
+        else
+            eprintf("run: %s: no such program (looked in %s%s, with and without .nda)\n", name,
+                    vfs_cwd(), strcmp(vfs_cwd(), "/") ? " and /" : "");
         return 1;
     }
     if (size > MAX_PROGRAM_FILE) {

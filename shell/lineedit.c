@@ -176,9 +176,21 @@ static void complete(struct lineedit *le)
         outs(le, "\a");
         return;
     }
-    size_t start = le->cur;
-    while (start > 0 && le->buf[start - 1] != ' ')
-        start--;
+    /* The word under the cursor begins after the last blank or ';' that is neither quoted
+     * nor escaped (the shell's syntax), so a name with blanks completes as one word. */
+    size_t start = 0;
+    char quote = 0;
+    for (size_t i = 0; i < le->cur; i++) {
+        char ch = le->buf[i];
+        if (ch == '\\' && quote != '\'' && i + 1 < le->cur)
+            i++;
+        else if (quote)
+            quote = ch == quote ? 0 : quote;
+        else if (ch == '"' || ch == '\'')
+            quote = ch;
+        else if (ch == ' ' || ch == ';')
+            start = i + 1;
+    }
     le->cands.count = 0;
     le->complete(le->ctx, le->buf, start, le->cur - start, &le->cands);
     struct le_candidates *c = &le->cands;

@@ -2,6 +2,7 @@
  * through trap_guard_run so a fault ends only the command.  Syntax: words separated by
  * blanks; "double" and 'single' quotes; backslash escapes; `;` separates commands;
  * `> FILE` / `>> FILE` redirect a command's output. */
+#include <stdbool.h>
 #include <string.h>
 #include "kernel/console.h"
 #include "kernel/trap_report.h"
@@ -10,6 +11,7 @@
 
 extern const struct shell_cmd __shell_cmds_start[], __shell_cmds_end[];
 static struct lineedit le;
+static bool interrupted;   /* the last command was stopped by Ctrl-C */
 
 const struct shell_cmd *shell_cmd_at(size_t i)
 {
@@ -28,7 +30,7 @@ const struct shell_cmd *shell_find(const char *name)
 int shell_usage(const char *name)
 {
     const struct shell_cmd *c = shell_find(name);
-    printf("usage: %s %s\n", name, c ? c->args : "");
+    eprintf("usage: %s %s\n", name, c ? c->args : "");
     return 2;
 }
 
@@ -43,7 +45,7 @@ __attribute__((weak)) int shell_redirect_begin(const char *path, int append)
 {
     (void)path;
     (void)append;
-    printf("redirection needs a mounted filesystem\n");
+    eprintf("redirection needs a mounted filesystem\n");
     return -1;
 }
 
@@ -68,7 +70,7 @@ static int split(char *line, char **argv, char **rest)
             break;
         }
         if (argc == SHELL_MAX_ARGS) {
-            printf("too many arguments (at most %d)\n", SHELL_MAX_ARGS);
+            eprintf("too many arguments (at most %d)\n", SHELL_MAX_ARGS);
             return -1;
         }
         argv[argc++] = w;
@@ -87,7 +89,7 @@ static int split(char *line, char **argv, char **rest)
             *w++ = *r++;
         }
         if (quote) {
-            printf("unterminated %c quote\n", quote);
+            eprintf("unterminated %c quote\n", quote);
             return -1;
         }
         /* w trails r (quotes and escapes only remove bytes), so ending the word at w
@@ -129,7 +131,7 @@ static int run_words(int argc, char **argv)
         return 0;
     const struct shell_cmd *cmd = shell_find(argv[0]);
     if (!cmd) {
-        printf("%s: unknown command (type 'help' for the list)\n", argv[0]);
+        eprintf("%s: unknown command (type 'help' for the list)\n", argv[0]);
         return 127;
     }
     if (redirect && shell_redirect_begin(argv[argc + 1], redirect == 2) != 0)
@@ -142,17 +144,27 @@ static int run_words(int argc, char **argv)
         shell_redirect_end();
     if (r == TRAP_FAULTED)
         printf("%s: stopped by a CPU exception\n", argv[0]);
+    if (cons_interrupt) {
+        /* Ctrl-C: like a terminal, drop the type-ahead (the ^C byte too, or the next
+         * prompt would read it and cancel itself) and the rest of the line. */
+        while (cons_trygetc() >= 0)
+            ;
+        cons_interrupt = 0;
+        interrupted = true;
+        return r ? r : 130;
+    }
     return r;
 }
 
 int shell_exec_line(char *line)
 {
     int status = 0;
+    interrupted = false;
     while (line) {
         char *argv[SHELL_MAX_ARGS + 1], *rest;
         int argc = split(line, argv, &rest);
         status = argc < 0 ? 2 : run_words(argc, argv);
-        line = rest;
+        line = interrupted ? NULL : rest;
     }
     return status;
 }
@@ -166,11 +178,11 @@ static void le_output(void *ctx, const char *s, size_t n)
 static void complete(void *ctx, const char *line, size_t start, size_t len, struct le_candidates *out)
 {
     (void)ctx;
-    /* First word: command names; later words: paths. */
-    size_t i = 0;
-    while (i < start && line[i] == ' ')
-        i++;
-    if (i == start) {
+    /* First word (of the line or after a ';'): command names; later words: paths. */
+    size_t i = start;
+    while (i > 0 && line[i - 1] == ' ')
+        i--;
+    if (i == 0 || line[i - 1] == ';') {
         for (const struct shell_cmd *c = __shell_cmds_start; c < __shell_cmds_end; c++)
             if (strncmp(c->name, line + start, len) == 0 && out->count < LE_MAX_CANDIDATES) {
                 strncpy(out->word[out->count], c->name, sizeof out->word[0] - 1);

@@ -21,6 +21,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 
 from qtest import check, check_in, run, vmachine
 
@@ -175,7 +176,7 @@ def test_bare_fat32_both_ways():
                           ("cat /made", "cat: /made: is a directory"),
                           ("ls /nosuch/x", "ls: /nosuch/x: no such file or directory"),
                           ("rm /nosuch", "rm: /nosuch: no such file or directory"),
-                          ("mv /made /made/sub/x", "mv: /made: "),
+                          ("mv /made /made/sub/x", "mv: /made: cannot move a directory into itself"),
                           ("cp /nosuch /x", "cp: /nosuch: no such file or directory"),
                           ("write /big.bin/x y", "write: /big.bin/x: not a directory"),
                           ("write /bad:name x", "write: /bad:name: "),
@@ -335,7 +336,95 @@ def test_fsck_repairs_fat_copy():
           "%s bytes" % (len(rec) if rec is not None else None))
 
 
+# ---- boot 4: what a user gets wrong ------------------------------------------------------------
+
+def test_user_edges():
+    """Trailing slashes, moving or removing the current directory, errors with `> FILE`,
+    Ctrl-C in the middle of a command, completing names with blanks."""
+    img = os.path.join(TMP, "edges.img")
+    mk_volume(img, 256, 32)
+    src = os.path.join(TMP, "edges")
+    os.makedirs(src + "/New Folder")
+    big = random.Random(9).randbytes(96 << 20)
+    for name, data in (("keep.txt", b"keep me\n"), ("big.bin", big),
+                       ("New Folder/my file.txt", b"spaced\n")):
+        with open(os.path.join(src, name), "wb") as f:
+            f.write(data)
+    sh("mcopy", "-s", "-i", img, *[os.path.join(src, n) for n in sorted(os.listdir(src))], "::/")
+    with Machine(disk=img) as m:
+        m.wait_prompt()
+        # A trailing '/' means a directory: never acts on, or creates, a file.
+        for cmd, want in (("rm keep.txt/", "rm: keep.txt/: not a directory"),
+                          ("cat keep.txt/", "cat: keep.txt/: not a directory"),
+                          ("cp keep.txt new/", "cp: new/: not a directory"),
+                          ("mv keep.txt new/", "mv: new/: not a directory"),
+                          ("write new/ x", "write: new/: not a directory"),
+                          ("echo x > new/", "redirect: new/: not a directory"),
+                          ("echo x > keep.txt/", "redirect: keep.txt/: not a directory")):
+            out = m.cmd(cmd)
+            check(out == want + "\n", "trailing slash: %s" % cmd, out)
+        out = m.cmd("run keep.txt/")
+        check(out == "run: keep.txt/: no such program file\n", "trailing slash: run FILE/", out)
+        out = m.cmd("run nosuch")
+        check(out == "run: nosuch: no such program (looked in /, with and without .nda)\n",
+              "run: where it looked, each place once", out)
+        check_in("keep me", m.cmd("cat keep.txt"), "trailing slash: the file is still there")
+        check_in("no such file", m.cmd("ls new"), "trailing slash: nothing named new was made")
+        m.cmd("mkdir d")
+        check(m.cmd("mv d e/") == "", "mv DIR NEW/ renames the directory", "")
+        # The current directory follows a move and cannot be removed from under the shell.
+        m.cmd("mkdir e/sub")
+        m.cmd("cd e/sub")
+        m.cmd("mv /e /moved")
+        check(m.cmd("pwd") == "/moved/sub\n", "cwd follows the move of its parent", m.cmd("pwd"))
+        m.cmd("mv . ../renamed")
+        check(m.cmd("pwd") == "/moved/renamed\n", "cwd follows its own move", m.cmd("pwd"))
+        check(m.cmd("ls") == "", "ls works in the moved cwd", m.cmd("ls"))
+        out = m.cmd("rmdir /moved/renamed")
+        check(out == "cd: /moved/renamed is gone; now in /moved\n", "rmdir of the cwd: says so", out)
+        check(m.cmd("pwd") == "/moved\n" and m.cmd("ls") == "",
+              "rmdir of the cwd: the shell is in its parent", m.cmd("pwd"))
+        m.cmd("cd /")
+        check(m.cmd("mv moved moved/renamed/x") ==
+              "mv: moved: cannot move a directory into itself\n", "mv into itself: clear error", "")
+        # Errors reach the terminal, not the redirection's file.
+        out = m.cmd("cat keep.txt nosuch > out.txt")
+        check(out == "cat: nosuch: no such file or directory\n", "error shown despite > FILE", out)
+        out = m.cmd("ls nosuch >> out.txt")
+        check(out == "ls: nosuch: no such file or directory\n", "error shown despite >> FILE", out)
+        # Ctrl-C: no hash of part of a file, the copy says it is incomplete, the rest of the
+        # line is dropped, and the next prompt is not eaten by the ^C byte.
+        for cmd, want in (("sha256sum big.bin; echo AFTER", "sha256sum: big.bin: interrupted"),
+                          ("cp big.bin copy.bin", "cp: copy.bin: interrupted, the copy is incomplete")):
+            m.send(cmd + "\r")
+            m.read_until(re.escape(cmd).encode() + rb"\r+\n", 10)
+            time.sleep(0.3)
+            m.send("\x03")
+            out = m.wait_prompt(120)
+            check(want in out and "AFTER" not in out and not re.search(r"[0-9a-f]{64}", out),
+                  "Ctrl-C: %s" % cmd, out)
+            check(m.cmd("echo next") == "next\n", "Ctrl-C: the next command runs (%s)" % cmd, "")
+        # Tab completion escapes blanks so the word reads back as one name.
+        m.send("cat New\t")
+        out = m.read_until(rb"Folder/", 10)
+        m.send("my\t\r")
+        out += m.wait_prompt()
+        check("New\\ Folder/my\\ file.txt" in out and "spaced" in out,
+              "tab: names with blanks are completed escaped", out)
+        m.send('cat "New\t')
+        m.read_until(rb'Folder"/', 10)
+        m.send("my\t\r")
+        check_in("spaced", m.wait_prompt(), "tab: completion inside quotes closes them")
+        m.send("echo x; ech\ty\r")
+        check_in("x\r\ny\r\n", m.wait_prompt(), "tab: a command name after ';'")
+        check(m.poweroff() == 0, "poweroff", "")
+    fsck_clean(img, "fsck.fat -n clean after the edge cases")
+    check(mread(img, "/keep.txt") == b"keep me\n", "mtools: keep.txt intact", "")
+    check(mread(img, "/out.txt") == b"keep me\n", "mtools: the redirected file holds only output",
+          repr(mread(img, "/out.txt")))
+
+
 try:
-    run(test_bare_fat32_both_ways, test_gpt_and_mbr, test_fsck_repairs_fat_copy)
+    run(test_bare_fat32_both_ways, test_gpt_and_mbr, test_fsck_repairs_fat_copy, test_user_edges)
 finally:
     shutil.rmtree(TMP, ignore_errors=True)

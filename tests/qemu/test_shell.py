@@ -61,6 +61,11 @@ def test_banner_commands_and_exceptions():
                   "crash %s: registers and backtrace" % kind, out[:600])
             check_in("the system goes on", out, "crash %s: the shell survives" % kind)
             check_in("up ", m.cmd("uptime"), "crash %s: the shell answers afterwards" % kind)
+        out = m.cmd("crash div")
+        # Return addresses are named by the call's own function: kmain calls shell_run, which
+        # never returns, so its return address lies past kmain's end.
+        check(re.search(r"<shell_run\+0x[0-9a-f]+>\n\s+[0-9a-f]{16} <kmain\+0x[0-9a-f]+>", out) is not None,
+              "backtrace names kmain for the frame that called shell_run", out[-600:])
         out = m.cmd("crash null")
         check_in("null pointer dereference", out, "null dereference is named")
         check_in("CR2 0000000000000000", out, "CR2 shown for a page fault")

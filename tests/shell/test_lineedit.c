@@ -20,7 +20,8 @@ static void out(void *ctx, const char *s, size_t n)
 static void complete(void *ctx, const char *line, size_t start, size_t len, struct le_candidates *c)
 {
     (void)ctx;
-    static const char *const words[] = { "help", "hexdump", "history", "ls", "lspci", "dir/" };
+    static const char *const words[] = { "help", "hexdump", "history", "ls", "lspci", "dir/",
+                                         "my\\ file", "\"a b\"" };
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
         if (strncmp(words[i], line + start, len) == 0)
             strcpy(c->word[c->count++], words[i]);
@@ -102,6 +103,11 @@ int main(void)
     LINE("he\t\t\r", "he", "double tab lists candidates");
     check(strstr(screen, "help") && strstr(screen, "hexdump"), "double tab shows both candidates");
     LINE("d\t\r", "dir/", "directory candidate gets no space");
+    /* The word under the cursor follows the shell's syntax: an escaped or quoted blank
+     * does not start a new word, an unquoted ';' does. */
+    LINE("cat my\\ \t\r", "cat my\\ file ", "tab: a backslash-escaped blank stays in the word");
+    LINE("cat \"a \t\r", "cat \"a b\" ", "tab: a quoted blank stays in the word");
+    LINE("ls;hel\t\r", "ls;help ", "tab: ';' starts a new word");
 
     /* Robustness: control bytes, unknown escapes, overlong lines, binary garbage. */
     LINE("a\x02\x07\x0f\x1f" "b\r", "ba", "Ctrl-B moves left; other control bytes are ignored");
