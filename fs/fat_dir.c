@@ -252,7 +252,12 @@ int dir_lookup(struct fat_volume *v, uint32_t dir, const char *name, size_t len,
             }
             if (err != FAT_OK && err != FAT_ENOENT)
                 return err;
-            s[i].idx = 0;   /* stale */
+            if (err == FAT_OK && ent->idx == idx)
+                continue;   /* another name with the same hash: the slot is still right */
+            s[i].idx = 0;   /* stale; the directory may no longer be wholly cached */
+            struct fat_dirinfo *di = dinfo(v, dir, false);
+            if (di)
+                di->complete = false;
         }
     }
     struct fat_dirinfo *di = dinfo(v, dir, true);
@@ -464,17 +469,21 @@ int dir_add(struct fat_volume *v, uint32_t dir, const char *name, size_t len, ui
     }
     if (pos + total > DIR_MAX_ENTRIES)
         return FAT_ENOSPC;
+    /* Every slot must exist before the first is written: a full fixed root or volume
+     * must fail the call cleanly, not leave orphaned long-name records behind. */
+    uint8_t *e;
+    while ((err = dir_entry(&d, pos + total - 1, &e)) == FAT_ENOENT)
+        if ((err = dir_grow(&d)))
+            break;
+    if (err)
+        return err;
     di = dinfo(v, dir, true);
     di->free_hint = first_free;
     uint8_t csum = name_lfn_checksum(sfn);
     uint16_t date, time;
     fat_now(&date, &time);
     for (uint32_t k = 0; k < total; k++) {
-        uint8_t *e;
-        err = dir_entry(&d, pos + k, &e);
-        if (err == FAT_ENOENT && !(err = dir_grow(&d)))
-            err = dir_entry(&d, pos + k, &e);
-        if (err)
+        if ((err = dir_entry(&d, pos + k, &e)))
             return err;
         memset(e, 0, DE_SIZE);
         if (k < nlfn) {

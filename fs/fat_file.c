@@ -79,8 +79,13 @@ static int file_map(struct fat_file *f, uint32_t lc, uint32_t want, bool alloc, 
                 run_put(f, run);
                 return FAT_ENOENT;
             }
-            if ((err = fat_alloc(v, end_pc + 1, end_pc, &next)))
-                return err;
+            /* A full volume: hand back what covers LC, so the caller writes what fits
+             * instead of leaving clusters past the file's size. */
+            if ((err = fat_alloc(v, end_pc + 1, end_pc, &next))) {
+                if (err != FAT_ENOSPC || end_lc < lc)
+                    return err;
+                break;
+            }
         }
         if (next == saved)
             return FAT_ECORRUPT;

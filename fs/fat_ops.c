@@ -173,7 +173,7 @@ int fat_rename(struct fat_volume *v, const char *from, const char *to)
     int err = find(v, from, &sdir, &src);
     if (err || (err = path_parent(v, to, &ddir, &name, &len)))
         return err;
-    bool is_dir = src.attr & FAT_ATTR_DIR, inside;
+    bool is_dir = src.attr & FAT_ATTR_DIR, inside, replace = false;
     if (is_dir && ddir != sdir) {
         if ((err = is_ancestor(v, src.first, ddir, &inside)))
             return err;
@@ -188,9 +188,7 @@ int fat_rename(struct fat_volume *v, const char *from, const char *to)
         } else if (is_dir || (dst.attr & FAT_ATTR_DIR)) {
             return FAT_EEXIST;
         } else {
-            /* Replace the target file; its clusters are freed once that is on disk. */
-            if ((err = dir_remove(v, ddir, &dst)) || (err = fat_defer_free(v, dst.first)))
-                return err;
+            replace = true;
         }
     } else if (err != FAT_ENOENT) {
         return err;
@@ -202,7 +200,30 @@ int fat_rename(struct fat_volume *v, const char *from, const char *to)
     if ((err = dir_entry(&d, src.idx, &e)))
         return err;
     memcpy(old, e, DE_SIZE);
-    if ((err = dir_add(v, ddir, name, len, src.attr, src.first, src.size, &out)))
+    /* Replacing a file: its slots are freed first so a full directory can take the new
+     * name, but remembered, so a failed add (no room) puts the target back intact; its
+     * clusters are only handed over for freeing once the new entry exists. */
+    uint8_t mark[LFN_MAX_ENTS + 1];
+    dir_iter(v, &d, ddir);
+    for (uint32_t i = 0; replace && i <= dst.lfn_count; i++) {
+        if ((err = dir_entry(&d, dst.idx - dst.lfn_count + i, &e)))
+            return err;
+        mark[i] = e[DE_NAME];
+    }
+    if (replace && (err = dir_remove(v, ddir, &dst)))
+        return err;
+    if ((err = dir_add(v, ddir, name, len, src.attr, src.first, src.size, &out))) {
+        dir_iter(v, &d, ddir);
+        for (uint32_t i = 0; replace && i <= dst.lfn_count; i++) {
+            if (dir_entry(&d, dst.idx - dst.lfn_count + i, &e) == FAT_OK) {
+                e[DE_NAME] = mark[i];
+                dir_dirty(v, e);
+            }
+        }
+        names_forget_dir(v, ddir);   /* the name cache was told the target was gone */
+        return err;
+    }
+    if (replace && (err = fat_defer_free(v, dst.first)))
         return err;
     dir_iter(v, &d, ddir);
     if ((err = dir_entry(&d, out.idx, &e)))

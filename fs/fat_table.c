@@ -89,7 +89,7 @@ int fat_next(struct fat_volume *v, uint32_t c, uint32_t *next)
     return FAT_OK;
 }
 
-int fat_alloc(struct fat_volume *v, uint32_t hint, uint32_t prev, uint32_t *out)
+static int alloc_once(struct fat_volume *v, uint32_t hint, uint32_t prev, uint32_t *out)
 {
     if (v->free_known && v->free_count == 0)
         return FAT_ENOSPC;
@@ -115,6 +115,16 @@ int fat_alloc(struct fat_volume *v, uint32_t hint, uint32_t prev, uint32_t *out)
     v->free_known = true;
     v->free_count = 0;
     return FAT_ENOSPC;
+}
+
+int fat_alloc(struct fat_volume *v, uint32_t hint, uint32_t prev, uint32_t *out)
+{
+    int err = alloc_once(v, hint, prev, out);
+    /* Chains detached since the last sync (a deleted file) are free space the caller
+     * expects to reuse: sync, which frees them in the safe order, and try again. */
+    if (err == FAT_ENOSPC && v->npending && !(err = fat_sync(v)))
+        err = alloc_once(v, hint, prev, out);
+    return err;
 }
 
 int fat_free_chain(struct fat_volume *v, uint32_t c)

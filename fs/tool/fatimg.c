@@ -146,22 +146,28 @@ static int put(const char *local, const char *dest)
     if (err)
         return fail(path, err);
     static uint8_t buf[1 << 20];
+    int rc = 0;
     for (;;) {
         ssize_t n = read(fd, buf, sizeof buf);
         if (n < 0) {
             perror(prog);
-            return 1;
+            rc = 1;
+            break;
         }
         if (n == 0)
             break;
-        if ((err = fat_write(&f, buf, (uint32_t)n)))
-            return fail(path, err);
+        if ((err = fat_write(&f, buf, (uint32_t)n))) {
+            rc = fail(path, err);
+            break;
+        }
     }
     if (fd)
         close(fd);
+    /* Closed on failure too: the entry must name the clusters already written (a full
+     * volume keeps the part that fit), or they would be lost. */
     if ((err = fat_close(&f)))
-        return fail(path, err);
-    return 0;
+        rc = fail(path, err);
+    return rc;
 }
 
 static void report(void *ctx, const char *msg)
@@ -312,9 +318,22 @@ int main(int argc, char **argv)
             rc = fail(args[0], err);
     } else if (!strcmp(cmd, "truncate") && nargs == 2) {
         struct fat_file f;
-        if ((err = fat_open(&vol, &f, args[0], FAT_O_WRITE)) ||
-            (err = fat_truncate(&f, (uint32_t)strtoul(args[1], NULL, 0))) || (err = fat_close(&f)))
+        char *end;
+        errno = 0;
+        unsigned long long size = strtoull(args[1], &end, 0);
+        if (*end || end == args[1] || args[1][0] == '-') {
+            fputs(usage, stderr);
+            rc = 2;
+        } else if (errno || size > 0xFFFFFFFFu) {   /* not silently cut to 32 bits */
+            rc = fail(args[0], FAT_EFBIG);
+        } else if ((err = fat_open(&vol, &f, args[0], FAT_O_WRITE))) {
             rc = fail(args[0], err);
+        } else {
+            err = fat_truncate(&f, (uint32_t)size);
+            int cerr = fat_close(&f);
+            if (err || (err = cerr))
+                rc = fail(args[0], err);
+        }
     } else if (!strcmp(cmd, "df")) {
         struct fat_statfs st;
         if ((err = fat_statfs(&vol, &st)))

@@ -130,6 +130,31 @@ run_config() {   # fat-type sector-size sectors-per-cluster size-MiB layout(bare
         bad "$CFG: fatimg fsck: $(head -2 "$W/ours.log" | tr '\n' ' ')"
 }
 
+# fatimg on a full volume: put keeps (and records) the part that fit, so the volume stays
+# consistent; truncate refuses a size past 4 GiB - 1 instead of cutting it to 32 bits.
+full_volume() {
+    CFG="full FAT16"
+    local v=$W/full.img
+    rm -f "$v"; mkfs.fat -F 16 -s 2 -C "$v" 5000 >/dev/null
+    head -c 6000000 /dev/urandom >"$W/big.bin"
+    if "$FATIMG" "$v" put "$W/big.bin" /big.bin 2>"$W/put.log"; then
+        bad "$CFG: put of 6 MB into 5 MB succeeded"
+    elif grep -q "no space" "$W/put.log"; then ok "$CFG: put past the free space reports ENOSPC"
+    else bad "$CFG: put: $(cat "$W/put.log")"; fi
+    if fsck.fat -n "$v" >"$W/fsck.log" 2>&1; then ok "$CFG: fsck.fat -n clean after a short put"
+    else bad "$CFG: fsck.fat -n after a short put: $(sed -n 2,3p "$W/fsck.log" | tr '\n' ' ')"; fi
+    local n; n=$(mdir -i "$v" ::big.bin 2>/dev/null | awk '/^big/ { print $3 }')
+    mcopy -n -i "$v" ::big.bin "$W/got.bin" 2>/dev/null
+    if [ -n "$n" ] && [ "$n" -gt 0 ] && cmp -s -n "$n" "$W/got.bin" "$W/big.bin"; then
+        ok "$CFG: the first $n bytes were kept"
+    else bad "$CFG: the part that fit was not kept (size '$n')"; fi
+    if "$FATIMG" "$v" truncate /big.bin 5000000000 2>"$W/tr.log"; then
+        bad "$CFG: truncate to 5000000000 succeeded"
+    elif grep -q "too large" "$W/tr.log"; then ok "$CFG: truncate past 4 GiB - 1 refused"
+    else bad "$CFG: truncate 5000000000: $(cat "$W/tr.log")"; fi
+}
+full_volume
+
 run_config 12 512 1 2 bare
 run_config 12 4096 1 12 bare
 run_config 12 512 8 8 mbr

@@ -238,6 +238,100 @@ static void test_rename_into_self(void)
     check(img_sh("fsck.fat -n $f >/dev/null 2>&1") == 0, "fsck.fat -n clean");
 }
 
+/* Two names whose name-cache hashes collide (found by a brute-force search over
+ * name_hash): each lookup of one must not evict the other's slot from a directory the
+ * cache believes it holds whole, or both vanish and O_EXCL creates a duplicate. */
+static void test_hash_collision(void)
+{
+    make("mkfs.fat -F 16 -C $f 20000 >/dev/null");
+    struct fat_volume v;
+    struct fat_file f;
+    struct fat_dirent e;
+    fat_mount(&v, &ram.dev, 0, cache, sizeof cache, 0);
+    fat_mkdir(&v, "/d");
+    fat_open(&v, &f, "/d/N0632823", FAT_O_WRITE | FAT_O_CREATE);
+    fat_close(&f);
+    fat_open(&v, &f, "/d/N1041549", FAT_O_WRITE | FAT_O_CREATE);
+    fat_close(&f);
+    int found = 0;
+    for (int i = 0; i < 3; i++)
+        found += (fat_stat(&v, "/d/N0632823", &e) == 0) + (fat_stat(&v, "/d/n1041549", &e) == 0);
+    CHECK_EQ_U64(found, 6, "two names with the same hash are both found, repeatedly");
+    CHECK_EQ_U64(fat_open(&v, &f, "/d/N0632823", FAT_O_WRITE | FAT_O_CREATE | FAT_O_EXCL),
+                 FAT_EEXIST, "O_EXCL create of one of them is refused");
+    fat_unmount(&v);
+    img_save();
+    check(img_sh("fsck.fat -n $f >/dev/null 2>&1") == 0, "fsck.fat -n clean (no duplicate)");
+}
+
+/* A full volume: a write larger than the free space stores what fits (no clusters past
+ * the size), and a deleted file's clusters are reusable before any explicit sync. */
+static void test_full_volume(void)
+{
+    make("mkfs.fat -F 16 -s 2 -C $f 5000 >/dev/null");
+    struct fat_volume v;
+    struct fat_file f;
+    struct fat_statfs st;
+    static uint8_t buf[6 << 20];
+    memset(buf, 0x5A, sizeof buf);
+    if (!check(fat_mount(&v, &ram.dev, 0, cache, sizeof cache, 0) == 0, "mount FAT16"))
+        return;
+    fat_statfs(&v, &st);
+    uint32_t room = st.free_clusters * st.cluster_bytes;
+    fat_open(&v, &f, "/big", FAT_O_WRITE | FAT_O_CREATE);
+    CHECK_EQ_U64(fat_write(&f, buf, room + 4096), FAT_ENOSPC, "write past the free space");
+    CHECK_EQ_U64(f.size, room, "the part that fits is written");
+    fat_close(&f);
+    fat_unmount(&v);
+    img_save();
+    check(img_sh("fsck.fat -n $f >/dev/null 2>&1") == 0,
+          "fsck.fat -n clean after a short write (no chain past the size)");
+
+    fat_mount(&v, &ram.dev, 0, cache, sizeof cache, 0);
+    check(fat_unlink(&v, "/big") == 0, "delete the file that filled the volume");
+    fat_open(&v, &f, "/again", FAT_O_WRITE | FAT_O_CREATE);
+    CHECK_EQ_U64(fat_write(&f, buf, 1 << 20), FAT_OK, "its space is reusable without a sync");
+    fat_close(&f);
+    CHECK_EQ_U64(fat_mkdir(&v, "/dir"), FAT_OK, "mkdir on the same volume");
+    fat_unmount(&v);
+    img_save();
+    check(img_sh("fsck.fat -n $f >/dev/null 2>&1 && [ $(mtype -i $f ::/again | wc -c) = 1048576 ]"
+                 " && [ $(mtype -i $f ::/again | tr -d Z | wc -c) = 0 ]") == 0,
+          "fsck.fat -n clean, file reads back with mtools");
+}
+
+/* A full fixed FAT12 root: a long name that does not fit leaves no orphaned long-name
+ * records, and a rename over an existing file that then cannot fit keeps that file. */
+static void test_full_root(void)
+{
+    make("mkfs.fat -F 12 -r 16 -C $f 2048 >/dev/null && printf hello > $f.abc && "
+         "mcopy -i $f $f.abc ::ABC && rm $f.abc");
+    struct fat_volume v;
+    struct fat_file f;
+    struct fat_dirent e;
+    fat_mount(&v, &ram.dev, 0, cache, sizeof cache, 0);
+    int made = 0;
+    for (int i = 0; i < 14; i++) {   /* ABC + 14 files: one slot left */
+        char nm[16];
+        snprintf(nm, sizeof nm, "/F%d", i);
+        if (fat_open(&v, &f, nm, FAT_O_WRITE | FAT_O_CREATE) == 0 && fat_close(&f) == 0)
+            made++;
+    }
+    CHECK_EQ_U64(made, 14, "14 files in the 16-entry root");
+    CHECK_EQ_U64(fat_open(&v, &f, "/a long name.txt", FAT_O_WRITE | FAT_O_CREATE), FAT_ENOSPC,
+                 "a long name does not fit in the last slot");
+    /* "Abc" needs a long-name record: two slots where ABC freed one. */
+    CHECK_EQ_U64(fat_rename(&v, "/F0", "/Abc"), FAT_ENOSPC, "rename over ABC does not fit");
+    check(fat_stat(&v, "/abc", &e) == 0 && e.size == 5, "ABC is still there");
+    check(fat_stat(&v, "/F0", &e) == 0, "F0 is still there");
+    CHECK_EQ_U64(fat_rename(&v, "/F0", "/abc"), FAT_OK, "rename over ABC that fits");
+    fat_unmount(&v);
+    img_save();
+    check(img_sh("fsck.fat -n $f >/dev/null 2>&1") == 0, "fsck.fat -n clean (no orphans)");
+    check(img_sh("[ \"$(mtype -i $f ::ABC)\" = '' ] && [ $(mdir -b -i $f ::/ | wc -l) = 14 ]")
+              == 0, "mtools: ABC replaced by the empty F0, 14 entries");
+}
+
 int main(void)
 {
     test_partitions();
@@ -247,5 +341,8 @@ int main(void)
     test_name_cache();
     test_fat_copies();
     test_rename_into_self();
+    test_hash_collision();
+    test_full_volume();
+    test_full_root();
     return check_exit_status();
 }
