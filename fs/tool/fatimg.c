@@ -233,8 +233,25 @@ int main(int argc, char **argv)
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "-r")) ro = true;
-        else if (!strcmp(argv[i], "-S") && i + 1 < argc) ss = (uint32_t)atoi(argv[++i]);
-        else if (!strcmp(argv[i], "-c") && i + 1 < argc) cache_kib = (size_t)atol(argv[++i]);
+        else if (!strcmp(argv[i], "-S") && i + 1 < argc) {
+            /* lib/blkdev.h: 512..4096, a power of two; the scratch buffers are that big. */
+            char *end;
+            unsigned long v = strtoul(argv[++i], &end, 10);
+            if (*end || v < 512 || v > 4096 || (v & (v - 1))) {
+                fprintf(stderr, "%s: -S %s: sector size must be 512, 1024, 2048 or 4096\n", prog,
+                        argv[i]);
+                return 2;
+            }
+            ss = (uint32_t)v;
+        } else if (!strcmp(argv[i], "-c") && i + 1 < argc) {
+            char *end;
+            unsigned long v = strtoul(argv[++i], &end, 10);
+            if (*end || v < 64 || v > (1ul << 22)) {
+                fprintf(stderr, "%s: -c %s: cache size must be 64..4194304 KiB\n", prog, argv[i]);
+                return 2;
+            }
+            cache_kib = v;
+        }
         else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) { fputs(usage, stdout); return 0; }
         else { fputs(usage, stderr); return 2; }
     }

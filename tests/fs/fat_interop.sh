@@ -155,6 +155,20 @@ full_volume() {
 }
 full_volume
 
+# Bad option values are usage errors (exit 2) with the reason, never a silent default.
+bad_options() {
+    local v="$W/opt.img" a
+    rm -f "$v"; mkfs.fat -C "$v" 2048 >/dev/null
+    for a in "-S 1000" "-S 8192" "-S abc" "-c 0" "-c 12x"; do
+        # shellcheck disable=SC2086
+        "$FATIMG" $a "$v" ls >/dev/null 2>"$W/opt.log"
+        local rc=$?
+        if [ $rc -eq 2 ] && grep -q -- "${a%% *}" "$W/opt.log"; then ok "fatimg $a: usage error"
+        else bad "fatimg $a: exit $rc, $(cat "$W/opt.log")"; fi
+    done
+}
+bad_options
+
 run_config 12 512 1 2 bare
 run_config 12 4096 1 12 bare
 run_config 12 512 8 8 mbr
