@@ -41,7 +41,9 @@ enum fat_err {
     FAT_EFBIG,         /* file would exceed 4 GiB - 1 */
     FAT_ENOMEM,        /* the memory given to fat_mount is too small */
     FAT_EBADF,         /* file not open for that access */
-    FAT_EBUSY,         /* removing the root, or a directory still referenced */
+    FAT_EBUSY,         /* removing the root; a file open for writing twice, or removed
+                          or renamed while open */
+    FAT_EMFILE,        /* FAT_OPEN_MAX files already open on the volume */
 };
 
 const char *fat_strerror(int err);
@@ -71,7 +73,7 @@ struct fat_dirinfo {
     bool valid;
 };
 
-enum { FAT_DIRINFO = 8, FAT_PENDING = 32 };
+enum { FAT_DIRINFO = 8, FAT_PENDING = 32, FAT_OPEN_MAX = 16 };
 
 /* Change notification, for layers that track what changed (fs/sitemap.h).  After a call
  * that changed the volume succeeds in part or whole, the core reports it:
@@ -121,6 +123,12 @@ struct fat_volume {
     char label[12];
     fat_change_fn on_change;   /* NULL (fat_mount's default), or set after mounting */
     void *change_ctx;
+    /* Entries of the files open now (fat_open .. fat_close): one writer at a time, and no
+     * unlink or rename under an open file, whose object would write a stale entry. */
+    struct fat_open {
+        uint32_t dir, idx;
+        uint16_t readers, writers;
+    } open[FAT_OPEN_MAX];
 };
 
 /* A cluster run cached in an open file: file clusters [lc, lc+len) are disk clusters

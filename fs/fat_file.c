@@ -181,6 +181,33 @@ static int update_entry(struct fat_file *f, bool touch)
     return err;
 }
 
+struct fat_open *open_find(struct fat_volume *v, uint32_t dir, uint32_t idx)
+{
+    for (uint32_t i = 0; i < FAT_OPEN_MAX; i++) {
+        struct fat_open *o = &v->open[i];
+        if ((o->readers || o->writers) && o->dir == dir && o->idx == idx)
+            return o;
+    }
+    return NULL;
+}
+
+static struct fat_open *open_free(struct fat_volume *v)
+{
+    for (uint32_t i = 0; i < FAT_OPEN_MAX; i++)
+        if (!v->open[i].readers && !v->open[i].writers)
+            return &v->open[i];
+    return NULL;
+}
+
+static void open_release(struct fat_file *f)
+{
+    struct fat_open *o = open_find(f->vol, f->dir, f->idx);
+    if (o && (f->flags & FAT_O_WRITE))
+        o->writers--;
+    else if (o)
+        o->readers--;
+}
+
 int fat_open(struct fat_volume *v, struct fat_file *f, const char *path, unsigned flags)
 {
     struct fat_dirent ent;
@@ -198,6 +225,8 @@ int fat_open(struct fat_volume *v, struct fat_file *f, const char *path, unsigne
         size_t len;
         if ((err = path_parent(v, path, &parent, &name, &len)))
             return err;
+        if (!open_free(v))
+            return FAT_EMFILE;   /* before the entry exists, so a refusal creates nothing */
         if ((err = dir_add(v, parent, name, len, FAT_ATTR_ARCHIVE, 0, 0, &ent)))
             return err;
     } else if (err) {
@@ -211,15 +240,30 @@ int fat_open(struct fat_volume *v, struct fat_file *f, const char *path, unsigne
         return FAT_EINVAL;
     if (ent.first && !clus_ok(v, ent.first))
         return FAT_ECORRUPT;
+    /* Two writers would each write their own size and chain into the one entry on close,
+     * and the last would orphan the other's clusters. */
+    struct fat_open *o = open_find(v, parent, ent.idx);
+    if (o && o->writers && (flags & FAT_O_WRITE))
+        return FAT_EBUSY;
+    if (!o && !(o = open_free(v)))
+        return FAT_EMFILE;
+    o->dir = parent;
+    o->idx = ent.idx;
+    if (flags & FAT_O_WRITE)
+        o->writers++;
+    else
+        o->readers++;
     f->vol = v;
     f->first = ent.first;
     f->size = ent.size;
     f->flags = flags;
     f->dir = parent;
     f->idx = ent.idx;
-    if ((flags & FAT_O_TRUNC) && (f->size || f->first))
-        return fat_truncate(f, 0);
-    return FAT_OK;
+    if ((flags & FAT_O_TRUNC) && (f->size || f->first) && (err = fat_truncate(f, 0))) {
+        open_release(f);
+        f->vol = NULL;
+    }
+    return err;
 }
 
 int fat_read(struct fat_file *f, void *buf, uint32_t n, uint32_t *got)
@@ -317,6 +361,8 @@ int fat_close(struct fat_file *f)
     int err = FAT_OK;
     if (f->vol && f->meta_dirty)
         err = update_entry(f, (f->flags & F_MODIFIED) != 0);
+    if (f->vol)
+        open_release(f);
     f->vol = NULL;
     return err;
 }

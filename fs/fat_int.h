@@ -129,6 +129,10 @@ void dirent_set_cluster(uint8_t *e, uint32_t c);
 void names_forget_dir(struct fat_volume *v, uint32_t dir);
 void names_reset(struct fat_volume *v);
 
+/* --- fat_file.c --- */
+/* The open-file record of entry (DIR, IDX), or NULL when it is not open. */
+struct fat_open *open_find(struct fat_volume *v, uint32_t dir, uint32_t idx);
+
 /* --- fat_mount.c --- */
 void fat_now(uint16_t *date, uint16_t *time);
 int64_t fat_to_unix(uint16_t date, uint16_t time);

@@ -30,7 +30,8 @@ const char *fat_strerror(int err)
     case FAT_EFBIG: return "file too large";
     case FAT_ENOMEM: return "not enough memory given to the volume";
     case FAT_EBADF: return "file not open for that access";
-    case FAT_EBUSY: return "resource busy";
+    case FAT_EBUSY: return "file or directory in use";
+    case FAT_EMFILE: return "too many open files";
     }
     return "unknown FAT error";
 }

@@ -61,6 +61,8 @@ int fat_unlink(struct fat_volume *v, const char *path)
         return err;
     if (ent.attr & FAT_ATTR_DIR)
         return FAT_EISDIR;
+    if (open_find(v, dir, ent.idx))
+        return FAT_EBUSY;   /* its clusters would be freed under the open object */
     if ((err = dir_remove(v, dir, &ent)))
         return err;
     return fat_defer_free(v, ent.first);
@@ -173,6 +175,8 @@ int fat_rename(struct fat_volume *v, const char *from, const char *to)
     int err = find(v, from, &sdir, &src);
     if (err || (err = path_parent(v, to, &ddir, &name, &len)))
         return err;
+    if (open_find(v, sdir, src.idx))
+        return FAT_EBUSY;   /* the open object would write back to the old entry */
     bool is_dir = src.attr & FAT_ATTR_DIR, inside, replace = false;
     if (is_dir && ddir != sdir) {
         if ((err = is_ancestor(v, src.first, ddir, &inside)))
@@ -187,6 +191,8 @@ int fat_rename(struct fat_volume *v, const char *from, const char *to)
                 return FAT_OK;   /* same name: nothing to do */
         } else if (is_dir || (dst.attr & FAT_ATTR_DIR)) {
             return FAT_EEXIST;
+        } else if (open_find(v, ddir, dst.idx)) {
+            return FAT_EBUSY;
         } else {
             replace = true;
         }

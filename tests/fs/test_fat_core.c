@@ -332,6 +332,57 @@ static void test_full_root(void)
               == 0, "mtools: ABC replaced by the empty F0, 14 entries");
 }
 
+/* Open files: one writer per file, no unlink or rename under an open file (the object
+ * would write its size and chain into a removed or moved entry on close), a bounded
+ * table whose refusal creates nothing. */
+static void test_open_files(void)
+{
+    make("mkfs.fat -F 16 -s 1 -C $f 8192 >/dev/null");
+    struct fat_volume v;
+    if (!check(fat_mount(&v, &ram.dev, 0, cache, sizeof cache, 0) == 0, "mount for open-file rules"))
+        return;
+    struct fat_file w, w2, r;
+    static uint8_t buf[3000];
+    memset(buf, 'w', sizeof buf);
+    check(fat_open(&v, &w, "/a.txt", FAT_O_WRITE | FAT_O_CREATE) == 0 && fat_write(&w, buf, 3000) == 0,
+          "open a.txt for writing");
+    CHECK_EQ_U64(fat_open(&v, &w2, "/A.TXT", FAT_O_WRITE | FAT_O_TRUNC), FAT_EBUSY,
+                 "a second writer of the same file is refused");
+    CHECK_EQ_U64(fat_open(&v, &r, "/a.txt", FAT_O_READ), FAT_OK, "a reader beside the writer is fine");
+    CHECK_EQ_U64(fat_unlink(&v, "/a.txt"), FAT_EBUSY, "unlink of an open file is refused");
+    CHECK_EQ_U64(fat_rename(&v, "/a.txt", "/b.txt"), FAT_EBUSY, "rename of an open file is refused");
+    struct fat_file o;
+    check(fat_open(&v, &o, "/other.txt", FAT_O_WRITE | FAT_O_CREATE) == 0 && fat_close(&o) == 0,
+          "another file");
+    CHECK_EQ_U64(fat_rename(&v, "/other.txt", "/a.txt"), FAT_EBUSY,
+                 "rename over an open file is refused");
+    fat_close(&r);
+    CHECK_EQ_U64(fat_unlink(&v, "/a.txt"), FAT_EBUSY, "still refused while the writer is open");
+    check(fat_close(&w) == 0, "close the writer");
+    struct fat_dirent e;
+    check(fat_stat(&v, "/a.txt", &e) == 0 && e.size == 3000, "a.txt keeps what was written");
+    check(fat_rename(&v, "/other.txt", "/a.txt") == 0 && fat_unlink(&v, "/a.txt") == 0,
+          "rename over and unlink work once closed");
+    static struct fat_file many[FAT_OPEN_MAX + 1];
+    int opened = 0;
+    for (int i = 0; i < FAT_OPEN_MAX; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "/f%d", i);
+        opened += fat_open(&v, &many[i], name, FAT_O_WRITE | FAT_O_CREATE) == 0;
+    }
+    CHECK_EQ_U64(opened, FAT_OPEN_MAX, "FAT_OPEN_MAX files open at once");
+    CHECK_EQ_U64(fat_open(&v, &many[FAT_OPEN_MAX], "/extra", FAT_O_WRITE | FAT_O_CREATE), FAT_EMFILE,
+                 "one more is refused");
+    CHECK_EQ_U64(fat_stat(&v, "/extra", &e), FAT_ENOENT, "and the refused create made no entry");
+    for (int i = 0; i < FAT_OPEN_MAX; i++)
+        fat_close(&many[i]);
+    check(fat_open(&v, &many[0], "/extra", FAT_O_WRITE | FAT_O_CREATE) == 0 && fat_close(&many[0]) == 0,
+          "closing frees the slots");
+    fat_unmount(&v);
+    img_save();
+    check(img_sh("fsck.fat -n $f >/dev/null 2>&1") == 0, "fsck.fat -n clean after the open-file rules");
+}
+
 int main(void)
 {
     test_partitions();
@@ -344,5 +395,6 @@ int main(void)
     test_hash_collision();
     test_full_volume();
     test_full_root();
+    test_open_files();
     return check_exit_status();
 }

@@ -369,6 +369,15 @@ def test_user_edges():
         check(out == "run: nosuch: no such program (looked in /, with and without .nda)\n",
               "run: where it looked, each place once", out)
         check_in("keep me", m.cmd("cat keep.txt"), "trailing slash: the file is still there")
+        # The redirection's target is open for writing: a command may not write, remove or
+        # rename it too (two writers of one entry would orphan one's clusters).
+        m.cmd("cp keep.txt twin.txt")
+        for cmd, want in (("cp keep.txt twin.txt > twin.txt", "cp: twin.txt: file or directory in use"),
+                          ("rm twin.txt > twin.txt", "rm: twin.txt: file or directory in use"),
+                          ("mv twin.txt t2.txt > twin.txt", "mv: twin.txt: file or directory in use")):
+            out = m.cmd(cmd)
+            check(out == want + "\n", "open target: %s" % cmd, out)
+        check_in("volume clean", m.cmd("fsck"), "open target: the volume stays clean")
         check_in("no such file", m.cmd("ls new"), "trailing slash: nothing named new was made")
         m.cmd("mkdir d")
         check(m.cmd("mv d e/") == "", "mv DIR NEW/ renames the directory", "")
