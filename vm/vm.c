@@ -186,8 +186,11 @@ const vm_jit_rt vm_jit_runtime = {vm_mem_slow, vm_stopped, vm_fault_depth, vm_ca
 
 void *vm_check_range(vm_state *st, uint64_t addr, uint64_t len, vm_access access)
 {
+    /* Nothing is touched, so any address will do - NULL too, as in nda_arg(i, 0, 0) - but
+     * NULL means "rejected" to the caller: hand back a harmless non-NULL pointer then. */
+    static char nothing;
     if (len == 0)
-        return (void *)(uintptr_t)addr;
+        return addr ? (void *)(uintptr_t)addr : &nothing;
     if (!region_ok(st, addr, len, access))
         return NULL;
     return (void *)(uintptr_t)addr;

@@ -197,6 +197,7 @@ extern const vm_helper vm_std_helpers[];
 extern const size_t vm_std_helper_count;
 
 /* Helper services. */
+/* NULL if [addr, addr + len) is not the program's; len 0 is always valid (non-NULL). */
 void *vm_check_range(vm_state *st, uint64_t addr, uint64_t len, vm_access access);
 /* Checks a NUL-terminated string of at most max bytes (incl. NUL); NULL if invalid. */
 const char *vm_check_string(vm_state *st, uint64_t addr, uint64_t max);

@@ -309,6 +309,19 @@ static void test_helpers(vm_engine e)
     check(err == VM_OK && r0 == 42, "helper [%s] exit helper stops with its value", en);
     err = run_asm("mov %r1, 0\ncall 5\nmov %r0, 9\nexit\n", e, &r0, &f, 0, NULL, 0);
     check(err == VM_OK && r0 == 0, "helper [%s] unwind(0) stops with r0 = 0", en);
+    /* A zero-length buffer may be NULL (nda_read_file(path, 0, 0), nda_arg(i, 0, 0) to ask
+     * for a length): nothing is touched, so it is no bad argument.  No env here: the
+     * helpers return -1 once their arguments pass. */
+    static const int zero_len_ids[] = {9, 13};
+    for (int k = 0; k < 2; k++) {
+        snprintf(prog, sizeof prog,
+                 "stb [%%r10-8], 97\nstb [%%r10-7], 0\nmov %%r1, %%r10\nadd %%r1, -8\n"
+                 "mov %%r2, 0\nmov %%r3, 0\ncall %d\nexit\n", zero_len_ids[k]);
+        err = run_asm(prog, e, &r0, &f, 0, NULL, 0);
+        check(err == VM_OK && r0 == (uint64_t)-1,
+              "helper [%s] %d with a NULL buffer of length 0 is not rejected (err %d)", en,
+              zero_len_ids[k], (int)err);
+    }
 }
 
 /* ---- .nda files ---- */
