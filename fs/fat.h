@@ -182,8 +182,11 @@ struct fat_statfs {
     char label[12];
 };
 
-int fat_mount(struct fat_volume *vol, struct blkdev *dev, uint64_t part_lba, void *mem,
-              size_t size, unsigned flags);
+/* The volume starts at sector PART_LBA of DEV and must fit in PART_SECTORS sectors from
+ * there (0: up to the end of the device), so a hostile boot sector cannot make the core
+ * write into the next partition. */
+int fat_mount(struct fat_volume *vol, struct blkdev *dev, uint64_t part_lba,
+              uint64_t part_sectors, void *mem, size_t size, unsigned flags);
 int fat_sync(struct fat_volume *vol);
 int fat_unmount(struct fat_volume *vol);
 int fat_statfs(struct fat_volume *vol, struct fat_statfs *st);

@@ -104,7 +104,7 @@ static int parse_bpb(struct fat_volume *v, const uint8_t *b, uint64_t dev_bytes)
     if (tot == 0)
         return refuse(v, "total sector count is zero");
     if (tot * bps > dev_bytes)
-        return refuse(v, "volume extends past the end of the device (truncated image?)");
+        return refuse(v, "volume extends past the end of its partition or device (truncated image?)");
     uint64_t rootsecs = ((uint64_t)rootent * DE_SIZE + bps - 1) / bps;
     uint64_t data = rsvd + (uint64_t)nfats * fatsz + rootsecs;
     if (data >= tot)
@@ -169,8 +169,8 @@ static int set_state(struct fat_volume *v, bool dirty)
     return err_from_bc(bcache_sync(&v->cache));
 }
 
-int fat_mount(struct fat_volume *v, struct blkdev *dev, uint64_t part_lba, void *mem,
-              size_t size, unsigned flags)
+int fat_mount(struct fat_volume *v, struct blkdev *dev, uint64_t part_lba,
+              uint64_t part_sectors, void *mem, size_t size, unsigned flags)
 {
     memset(v, 0, sizeof *v);
     v->dev = dev;
@@ -181,9 +181,11 @@ int fat_mount(struct fat_volume *v, struct blkdev *dev, uint64_t part_lba, void 
         return FAT_ENOMEM;
     if (part_lba >= dev->sectors)
         return refuse(v, "partition starts past the end of the device");
+    if (part_sectors == 0 || part_sectors > dev->sectors - part_lba)
+        part_sectors = dev->sectors - part_lba;
     if (blk_read(dev, part_lba, 1, mem))
         return FAT_EIO;
-    int err = parse_bpb(v, mem, (dev->sectors - part_lba) * dev->sector_size);
+    int err = parse_bpb(v, mem, part_sectors * dev->sector_size);
     if (err)
         return err;
     /* One eighth of the memory for the name cache, the rest for blocks. */

@@ -168,7 +168,7 @@ static bool try_device(struct blkdev *b, int want, bool rdonly, const char **why
     int n = 0, perr = part_probe(b, mem, parts, MAX_PARTS, &n);   /* mem as scratch */
     unsigned flags = rdonly ? FAT_MOUNT_RDONLY : 0;
     if (perr == PART_ENOTABLE && want == 0) {
-        int err = fat_mount(&vol, b, 0, mem, size, flags);
+        int err = fat_mount(&vol, b, 0, 0, mem, size, flags);
         if (!err) {
             minfo.part = 0;
             minfo.scheme = "bare";
@@ -185,7 +185,7 @@ static bool try_device(struct blkdev *b, int want, bool rdonly, const char **why
     for (int i = 0; i < n; i++) {
         if (want && i + 1 != want)
             continue;
-        int err = fat_mount(&vol, b, parts[i].lba, mem, size, flags);
+        int err = fat_mount(&vol, b, parts[i].lba, parts[i].sectors, mem, size, flags);
         if (!err) {
             minfo.part = i + 1;
             minfo.scheme = parts[i].scheme == PART_SCHEME_GPT ? "GPT" : "MBR";

@@ -177,7 +177,7 @@ static void report(void *ctx, const char *msg)
 }
 
 static int open_image(const char *spec, uint32_t ss, bool ro, struct blk_file *bf,
-                      uint64_t *part_lba)
+                      uint64_t *part_lba, uint64_t *part_sectors)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s", spec);
@@ -187,7 +187,7 @@ static int open_image(const char *spec, uint32_t ss, bool ro, struct blk_file *b
         part = atoi(at + 1);
         *at = 0;
     }
-    *part_lba = 0;
+    *part_lba = *part_sectors = 0;
     uint32_t sizes[2] = { 512, 4096 };
     for (int i = 0; i < 2; i++) {
         uint32_t s = ss ? ss : sizes[i];
@@ -202,6 +202,7 @@ static int open_image(const char *spec, uint32_t ss, bool ro, struct blk_file *b
             int err = part_find(&bf->dev, scratch, part, &pi);
             if (err == PART_OK) {
                 *part_lba = pi.lba;
+                *part_sectors = pi.sectors;
                 return 0;
             }
             if (ss || i == 1) {
@@ -277,14 +278,14 @@ int main(int argc, char **argv)
     ro = ro || !writes;
 
     struct blk_file bf;
-    uint64_t part_lba;
-    if (open_image(image, ss, ro, &bf, &part_lba))
+    uint64_t part_lba, part_sectors;
+    if (open_image(image, ss, ro, &bf, &part_lba, &part_sectors))
         return 1;
     size_t memsize = cache_kib * 1024;
     void *mem = malloc(memsize);
     if (!mem)
         return 1;
-    int err = fat_mount(&vol, &bf.dev, part_lba, mem, memsize, ro ? FAT_MOUNT_RDONLY : 0);
+    int err = fat_mount(&vol, &bf.dev, part_lba, part_sectors, mem, memsize, ro ? FAT_MOUNT_RDONLY : 0);
     if (err) {
         fprintf(stderr, "%s: %s: %s%s%s\n", prog, image, fat_strerror(err),
                 vol.reason && *vol.reason ? ": " : "", vol.reason ? vol.reason : "");

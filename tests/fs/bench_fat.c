@@ -44,7 +44,7 @@ int main(void)
     blk_ram_init(&ram, mem, 512, size / 512);
     static uint8_t cache[16 << 20], buf[1 << 20];
     struct fat_volume v;
-    int err = fat_mount(&v, &ram.dev, 0, cache, sizeof cache, 0);
+    int err = fat_mount(&v, &ram.dev, 0, 0, cache, sizeof cache, 0);
     if (err) { printf("mount: %s\n", fat_strerror(err)); return 1; }
     for (size_t i = 0; i < sizeof buf; i++) buf[i] = (uint8_t)i;
     printf("FAT32, 4 KiB clusters, RAM device, %u KiB cache\n", (unsigned)(sizeof cache >> 10));
@@ -93,7 +93,7 @@ int main(void)
     row("create 5,000 small files", files, "files/s");
 
     fat_unmount(&v);
-    fat_mount(&v, &ram.dev, 0, cache, sizeof cache, 0);
+    fat_mount(&v, &ram.dev, 0, 0, cache, sizeof cache, 0);
     struct fat_dirent e;
     start();
     fat_stat(&v, "/many/A long file name for entry number 00000.text", &e);

@@ -44,7 +44,7 @@ run_config() {   # fat-type sector-size sectors-per-cluster size-MiB layout(bare
     case $layout in
     bare) mv "$W/vol.img" "$IMG";;
     gpt)  truncate -s $((mib + 2))M "$IMG"
-          sgdisk -o -n 1:2048:+$((mib * 2048 - 1)) -t 1:0700 "$IMG" >/dev/null 2>&1
+          sgdisk -o -n 1:2048:+$((mib * 2048)) -t 1:0700 "$IMG" >/dev/null 2>&1
           OFF=$((2048 * 512)); PART=@1;;
     mbr)  truncate -s $((mib + 2))M "$IMG"
           echo "2048,$((mib * 2048)),c" | sfdisk -q "$IMG" >/dev/null

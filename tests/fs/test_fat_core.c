@@ -32,6 +32,19 @@ static void test_partitions(void)
     make("truncate -s 8M $f; echo '2048,4096,c' | sfdisk -q $f >/dev/null");
     err = part_probe(&ram.dev, scratch, p, 4, &n);
     check(err == 0 && n == 1 && p[0].lba == 2048 && p[0].sectors == 4096, "MBR: partition found");
+    /* A boot sector claiming more than its partition (8192 sectors in a 4096-sector one,
+     * with a second partition behind it) must not be mounted: writes would land there. */
+    make("truncate -s 8M $f; printf '2048,4096,c\\n6144,8192,c\\n' | sfdisk -q $f >/dev/null;"
+         "mkfs.fat --offset 2048 $f 4096 >/dev/null");
+    static uint8_t vcache[64 << 10];
+    struct fat_volume v;
+    err = part_probe(&ram.dev, scratch, p, 4, &n);
+    check(err == 0 && n == 2, "MBR: two partitions");
+    err = fat_mount(&v, &ram.dev, p[0].lba, p[0].sectors, vcache, sizeof vcache, 0);
+    check(err == FAT_EBADFS && strstr(v.reason, "partition"),
+          "a volume larger than its partition is refused (%s)", fat_strerror(err));
+    check(fat_mount(&v, &ram.dev, p[0].lba, 0, vcache, sizeof vcache, 0) == FAT_OK && fat_unmount(&v) == 0,
+          "the same volume mounts when the caller gives no partition size");
     make("mkfs.fat -C $f 2048 >/dev/null");
     CHECK_EQ_U64(part_probe(&ram.dev, scratch, p, 4, &n), PART_ENOTABLE, "bare FAT volume: no table");
 }
@@ -51,17 +64,17 @@ static void test_mount_refusals(void)
         memcpy(img, save0, 512);
         img[cases[i].off] = cases[i].val;
         if (cases[i].off == 11) img[12] = 0;
-        int err = fat_mount(&v, &ram.dev, 0, cache, sizeof cache, FAT_MOUNT_RDONLY);
+        int err = fat_mount(&v, &ram.dev, 0, 0, cache, sizeof cache, FAT_MOUNT_RDONLY);
         check(err == FAT_EBADFS && v.reason && *v.reason, "mount refuses %s (%s)", cases[i].what,
               v.reason);
     }
     memcpy(img, save0, 512);
     img[23] = 0x7F;   /* huge FAT: metadata larger than the volume */
-    check(fat_mount(&v, &ram.dev, 0, cache, sizeof cache, FAT_MOUNT_RDONLY) == FAT_EBADFS,
+    check(fat_mount(&v, &ram.dev, 0, 0, cache, sizeof cache, FAT_MOUNT_RDONLY) == FAT_EBADFS,
           "mount refuses a huge FAT size");
     memcpy(img, save0, 512);
     ram.dev.sectors /= 2;   /* truncated image */
-    check(fat_mount(&v, &ram.dev, 0, cache, sizeof cache, FAT_MOUNT_RDONLY) == FAT_EBADFS,
+    check(fat_mount(&v, &ram.dev, 0, 0, cache, sizeof cache, FAT_MOUNT_RDONLY) == FAT_EBADFS,
           "mount refuses a truncated image (%s)", v.reason);
 }
 
@@ -75,7 +88,7 @@ static void test_hostile_chains(void)
     /* A.BIN occupies clusters 2..11; make cluster 5 point back to 3 (a cycle) in both FATs. */
     fat[5 * 2] = 3, fat[5 * 2 + 1] = 0;
     fat[fatsz * 512 + 10] = 3, fat[fatsz * 512 + 11] = 0;
-    check(fat_mount(&v, &ram.dev, 0, cache, sizeof cache, 0) == 0, "mount volume with a cyclic chain");
+    check(fat_mount(&v, &ram.dev, 0, 0, cache, sizeof cache, 0) == 0, "mount volume with a cyclic chain");
     struct fat_file f;
     static uint8_t buf[20000];
     uint32_t got;
@@ -100,7 +113,7 @@ static void test_hostile_chains(void)
     /* Out-of-range first cluster. */
     uint8_t *root = img + (rsvd + 2 * fatsz) * 512;
     root[32 + 26] = 0xF0, root[32 + 27] = 0xFF;   /* B.BIN starts at 0xFFF0 */
-    check(fat_mount(&v, &ram.dev, 0, cache, sizeof cache, 0) == 0, "mount with a wild entry");
+    check(fat_mount(&v, &ram.dev, 0, 0, cache, sizeof cache, 0) == 0, "mount with a wild entry");
     err = fat_open(&v, &f, "/b.bin", FAT_O_READ);
     CHECK_EQ_U64(err, FAT_ECORRUPT, "a first cluster outside the volume is refused");
     fat_unmount(&v);
@@ -110,7 +123,7 @@ static void test_gap_and_requests(void)
 {
     make("mkfs.fat -F 32 -s 1 -C $f 140000 >/dev/null 2>&1");
     struct fat_volume v;
-    if (!check(fat_mount(&v, &ram.dev, 0, cache, sizeof cache, 0) == 0, "mount FAT32")) return;
+    if (!check(fat_mount(&v, &ram.dev, 0, 0, cache, sizeof cache, 0) == 0, "mount FAT32")) return;
     struct fat_file f;
     static uint8_t buf[1 << 20], back[1 << 20];
     for (size_t i = 0; i < sizeof buf; i++) buf[i] = (uint8_t)(i * 7 + 3);
@@ -169,7 +182,7 @@ static void test_name_cache(void)
 {
     make("mkfs.fat -F 16 -s 4 -C $f 32768 >/dev/null");
     struct fat_volume v;
-    fat_mount(&v, &ram.dev, 0, cache, sizeof cache, 0);
+    fat_mount(&v, &ram.dev, 0, 0, cache, sizeof cache, 0);
     fat_mkdir(&v, "/many");
     struct blk_stats s0 = ram.dev.stats;
     char p[128];
@@ -183,7 +196,7 @@ static void test_name_cache(void)
     check(creads < 20, "creating 1000 long-named files reads %llu sectors (not quadratic)",
           (unsigned long long)creads);
     fat_unmount(&v);
-    fat_mount(&v, &ram.dev, 0, cache, sizeof cache, 0);
+    fat_mount(&v, &ram.dev, 0, 0, cache, sizeof cache, 0);
     struct fat_dirent e;
     fat_stat(&v, "/many/A LONG FILE NAME NUMBER 0000.TEXT", &e);   /* reads the directory once */
     s0 = ram.dev.stats;
@@ -208,7 +221,7 @@ static void test_fat_copies(void)
     uint32_t rsvd = ld16(img + 14), fatsz = ld16(img + 22);
     memset(img + (rsvd + fatsz) * 512, 0x5A, 512);   /* scribble over copy 2's first sector */
     struct fat_volume v;
-    fat_mount(&v, &ram.dev, 0, cache, sizeof cache, 0);
+    fat_mount(&v, &ram.dev, 0, 0, cache, sizeof cache, 0);
     static uint8_t scratch[1 << 16];
     uint32_t problems = 0;
     int err = fat_fsck(&v, true, scratch, sizeof scratch, NULL, NULL, &problems);
@@ -224,7 +237,7 @@ static void test_rename_into_self(void)
 {
     make("mkfs.fat -F 12 -C $f 2048 >/dev/null");
     struct fat_volume v;
-    fat_mount(&v, &ram.dev, 0, cache, sizeof cache, 0);
+    fat_mount(&v, &ram.dev, 0, 0, cache, sizeof cache, 0);
     fat_mkdir(&v, "/a");
     fat_mkdir(&v, "/a/b");
     CHECK_EQ_U64(fat_rename(&v, "/a", "/a/b/c"), FAT_EINVAL, "moving a directory into itself");
@@ -247,7 +260,7 @@ static void test_hash_collision(void)
     struct fat_volume v;
     struct fat_file f;
     struct fat_dirent e;
-    fat_mount(&v, &ram.dev, 0, cache, sizeof cache, 0);
+    fat_mount(&v, &ram.dev, 0, 0, cache, sizeof cache, 0);
     fat_mkdir(&v, "/d");
     fat_open(&v, &f, "/d/N0632823", FAT_O_WRITE | FAT_O_CREATE);
     fat_close(&f);
@@ -274,7 +287,7 @@ static void test_full_volume(void)
     struct fat_statfs st;
     static uint8_t buf[6 << 20];
     memset(buf, 0x5A, sizeof buf);
-    if (!check(fat_mount(&v, &ram.dev, 0, cache, sizeof cache, 0) == 0, "mount FAT16"))
+    if (!check(fat_mount(&v, &ram.dev, 0, 0, cache, sizeof cache, 0) == 0, "mount FAT16"))
         return;
     fat_statfs(&v, &st);
     uint32_t room = st.free_clusters * st.cluster_bytes;
@@ -287,7 +300,7 @@ static void test_full_volume(void)
     check(img_sh("fsck.fat -n $f >/dev/null 2>&1") == 0,
           "fsck.fat -n clean after a short write (no chain past the size)");
 
-    fat_mount(&v, &ram.dev, 0, cache, sizeof cache, 0);
+    fat_mount(&v, &ram.dev, 0, 0, cache, sizeof cache, 0);
     check(fat_unlink(&v, "/big") == 0, "delete the file that filled the volume");
     fat_open(&v, &f, "/again", FAT_O_WRITE | FAT_O_CREATE);
     CHECK_EQ_U64(fat_write(&f, buf, 1 << 20), FAT_OK, "its space is reusable without a sync");
@@ -309,7 +322,7 @@ static void test_full_root(void)
     struct fat_volume v;
     struct fat_file f;
     struct fat_dirent e;
-    fat_mount(&v, &ram.dev, 0, cache, sizeof cache, 0);
+    fat_mount(&v, &ram.dev, 0, 0, cache, sizeof cache, 0);
     int made = 0;
     for (int i = 0; i < 14; i++) {   /* ABC + 14 files: one slot left */
         char nm[16];
@@ -339,7 +352,7 @@ static void test_open_files(void)
 {
     make("mkfs.fat -F 16 -s 1 -C $f 8192 >/dev/null");
     struct fat_volume v;
-    if (!check(fat_mount(&v, &ram.dev, 0, cache, sizeof cache, 0) == 0, "mount for open-file rules"))
+    if (!check(fat_mount(&v, &ram.dev, 0, 0, cache, sizeof cache, 0) == 0, "mount for open-file rules"))
         return;
     struct fat_file w, w2, r;
     static uint8_t buf[3000];

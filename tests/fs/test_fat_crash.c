@@ -140,7 +140,7 @@ int main(int argc, char **argv)
     struct fat_volume v;
     memcpy(mem, base, size);
     writes = 0, limit = UINT64_MAX;
-    if (!check(fat_mount(&v, &ram.dev, 0, cache, 1 << 20, 0) == 0, "mount")) return 1;
+    if (!check(fat_mount(&v, &ram.dev, 0, 0, cache, 1 << 20, 0) == 0, "mount")) return 1;
     workload(&v, true);
     uint64_t total = writes;
     struct file expect[64];
@@ -155,7 +155,7 @@ int main(int argc, char **argv)
     for (uint64_t n = 0; n <= total; n += stride) {
         memcpy(mem, base, size);
         writes = 0, limit = n;
-        if (fat_mount(&v, &ram.dev, 0, cache, 1 << 20, 0) == 0)
+        if (fat_mount(&v, &ram.dev, 0, 0, cache, 1 << 20, 0) == 0)
             workload(&v, false);
         runs++;
         fp = fopen(img, "wb");
@@ -177,7 +177,7 @@ int main(int argc, char **argv)
         struct blk_file bf;
         struct fat_volume rv;
         static uint8_t want[300000], got[300000];
-        if (blk_file_open(&bf, img, 512, 0, 0, 1) || fat_mount(&rv, &bf.dev, 0, cache, 1 << 20, 0)) {
+        if (blk_file_open(&bf, img, 512, 0, 0, 1) || fat_mount(&rv, &bf.dev, 0, 0, cache, 1 << 20, 0)) {
             bad++;
             continue;
         }
@@ -187,7 +187,10 @@ int main(int argc, char **argv)
             uint32_t g = 0;
             content(expect[i].path, expect[i].size, want);
             int err = fat_open(&rv, &f, expect[i].path, FAT_O_READ);
-            if (!err) err = fat_read(&f, got, sizeof got, &g);
+            if (!err) {
+                err = fat_read(&f, got, sizeof got, &g);
+                fat_close(&f);
+            }
             if (err || g != expect[i].size || memcmp(got, want, g)) {
                 if (bad++ < 5)
                     printf("# cut after %llu writes: %s lost or damaged (%s)\n",

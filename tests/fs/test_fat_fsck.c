@@ -72,7 +72,7 @@ static uint32_t fat_val(uint32_t c)
 static int fsck(bool repair, size_t size, uint32_t *problems)
 {
     struct fat_volume v;
-    int err = fat_mount(&v, &ram.dev, 0, cache, sizeof cache, repair ? 0 : FAT_MOUNT_RDONLY);
+    int err = fat_mount(&v, &ram.dev, 0, 0, cache, sizeof cache, repair ? 0 : FAT_MOUNT_RDONLY);
     if (err)
         return err;
     report_len = 0;
@@ -93,7 +93,7 @@ static bool write_file(const char *path, uint32_t size, uint8_t seed)
     static uint8_t buf[1 << 16];
     for (uint32_t i = 0; i < size; i++)
         buf[i] = (uint8_t)(seed + i * 7);
-    bool ok = fat_mount(&v, &ram.dev, 0, cache, sizeof cache, 0) == 0 &&
+    bool ok = fat_mount(&v, &ram.dev, 0, 0, cache, sizeof cache, 0) == 0 &&
               fat_open(&v, &f, path, FAT_O_WRITE | FAT_O_CREATE) == 0 &&
               fat_write(&f, buf, size) == 0 && fat_close(&f) == 0;
     return fat_unmount(&v) == 0 && ok;
@@ -103,7 +103,7 @@ static bool write_file(const char *path, uint32_t size, uint8_t seed)
 static bool stat_of(const char *path, struct fat_dirent *e)
 {
     struct fat_volume v;
-    bool ok = fat_mount(&v, &ram.dev, 0, cache, sizeof cache, 0) == 0 && fat_stat(&v, path, e) == 0;
+    bool ok = fat_mount(&v, &ram.dev, 0, 0, cache, sizeof cache, 0) == 0 && fat_stat(&v, path, e) == 0;
     fat_unmount(&v);
     return ok;
 }
@@ -115,7 +115,7 @@ static bool holds(const char *path, const uint8_t *bytes, uint32_t n)
     struct fat_file f;
     static uint8_t buf[1 << 16];
     uint32_t got = 0;
-    bool ok = fat_mount(&v, &ram.dev, 0, cache, sizeof cache, 0) == 0 &&
+    bool ok = fat_mount(&v, &ram.dev, 0, 0, cache, sizeof cache, 0) == 0 &&
               fat_open(&v, &f, path, FAT_O_READ) == 0 && fat_read(&f, buf, sizeof buf, &got) == 0 &&
               got == n && memcmp(buf, bytes, n) == 0;
     fat_unmount(&v);
@@ -269,7 +269,7 @@ static void test_deep_tree(void)
     static char path[4096];
     size_t n = 0;
     struct fat_volume v;
-    fat_mount(&v, &ram.dev, 0, cache, sizeof cache, 0);
+    fat_mount(&v, &ram.dev, 0, 0, cache, sizeof cache, 0);
     bool ok = true;
     for (int i = 0; i < 300 && ok; i++) {
         n += (size_t)snprintf(path + n, sizeof path - n, "/d");

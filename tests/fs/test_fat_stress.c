@@ -298,7 +298,7 @@ static int mount_img(void)
 {
     int e = blk_file_open(&bf, img, 512, 0, 0, 0);
     if (e) return e;
-    return fat_mount(&vol, &bf.dev, 0, mem, 4 << 20, 0);
+    return fat_mount(&vol, &bf.dev, 0, 0, mem, 4 << 20, 0);
 }
 
 /* Compares the tree mcopy extracted under DIR with the model's children of PARENT. */

@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(disk, data, sectors * 512);
     struct blk_ram ram;
     blk_ram_init(&ram, disk, 512, sectors);
-    if (fat_mount(&vol, &ram.dev, 0, cache, sizeof cache, 0) != FAT_OK)
+    if (fat_mount(&vol, &ram.dev, 0, 0, cache, sizeof cache, 0) != FAT_OK)
         return 0;
     budget = 2000;
     walk("", 0);

@@ -68,7 +68,7 @@ int main(void)
     blk_ram_init(&ram, disk, 512, size / 512);
     static uint8_t cache[16 << 20];
     static struct fat_volume v;
-    if (fat_mount(&v, &ram.dev, 0, cache, sizeof cache, 0)) return 1;
+    if (fat_mount(&v, &ram.dev, 0, 0, cache, sizeof cache, 0)) return 1;
     uint64_t bytes = 0;
     for (int dir = 0; dir < 10; dir++) {
         char path[64];

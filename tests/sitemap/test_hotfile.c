@@ -51,7 +51,7 @@ static int setup(void)
     fclose(fp);
     if (got != img_size) return -1;
     blk_ram_init(&ram, img, 512, img_size / 512);
-    return fat_mount(&vol, &ram.dev, 0, fatmem, sizeof fatmem, 0);
+    return fat_mount(&vol, &ram.dev, 0, 0, fatmem, sizeof fatmem, 0);
 }
 
 /* Reads all of PATH through the cache into OUT; the error. */

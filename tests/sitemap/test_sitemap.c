@@ -46,7 +46,7 @@ static void store_image(void)
 
 static int mount(void)
 {
-    return fat_mount(&vol, &ram.dev, 0, cache, sizeof cache, 0);
+    return fat_mount(&vol, &ram.dev, 0, 0, cache, sizeof cache, 0);
 }
 
 /* Every node's path and hash, for comparing two trees. */
