@@ -285,6 +285,8 @@ int fat_write(struct fat_file *f, const void *buf, uint32_t n)
 {
     if (!f->vol || !(f->flags & FAT_O_WRITE))
         return FAT_EBADF;
+    if (n == 0)
+        return FAT_OK;   /* as write(2): no effect, not even filling a gap past the end */
     if (f->flags & FAT_O_APPEND)
         f->pos = f->size;
     if ((uint64_t)f->pos + n > 0xFFFFFFFFu)

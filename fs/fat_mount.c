@@ -252,6 +252,13 @@ int fat_unmount(struct fat_volume *v)
 
 int fat_statfs(struct fat_volume *v, struct fat_statfs *st)
 {
+    /* Chains detached since the last sync (deleted files) are free space to the user:
+     * free them now, in the safe order, so `rm` then `df` shows the space back. */
+    if (v->npending && !v->rdonly) {
+        int err = fat_sync(v);
+        if (err)
+            return err;
+    }
     if (!v->free_known) {
         int err = fat_count_free(v, &v->free_count);
         if (err)

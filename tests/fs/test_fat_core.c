@@ -391,6 +391,17 @@ static void test_open_files(void)
         fat_close(&many[i]);
     check(fat_open(&v, &many[0], "/extra", FAT_O_WRITE | FAT_O_CREATE) == 0 && fat_close(&many[0]) == 0,
           "closing frees the slots");
+    /* A 0-byte write past the end changes nothing (as write(2)); df sees a deleted file's
+     * space at once, not only after the next sync. */
+    struct fat_statfs st0, st1;
+    check(fat_open(&v, &w, "/gap.bin", FAT_O_WRITE | FAT_O_CREATE) == 0 && fat_seek(&w, 100000) == 0 &&
+          fat_write(&w, buf, 0) == 0 && fat_close(&w) == 0 && fat_stat(&v, "/gap.bin", &e) == 0 &&
+          e.size == 0, "a 0-byte write past the end leaves the size at %u", e.size);
+    fat_statfs(&v, &st0);
+    check(fat_open(&v, &w, "/gap.bin", FAT_O_WRITE) == 0 && fat_write(&w, buf, 3000) == 0 &&
+          fat_close(&w) == 0 && fat_unlink(&v, "/gap.bin") == 0 && fat_statfs(&v, &st1) == 0 &&
+          st1.free_clusters == st0.free_clusters, "statfs right after unlink counts its clusters free (%u, %u)",
+          st0.free_clusters, st1.free_clusters);
     fat_unmount(&v);
     img_save();
     check(img_sh("fsck.fat -n $f >/dev/null 2>&1") == 0, "fsck.fat -n clean after the open-file rules");
