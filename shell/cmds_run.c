@@ -179,7 +179,7 @@ static int get_code(vm_program *p, struct code *c)
     }
     vm_fault f;
     uint64_t t0 = clock_mono_ns();
-    vm_err e = vm_jit_compile(p, buf, bound, &len, &f);
+    vm_err e = vm_jit_compile(p, buf, bound, &len, &f, NULL);
     c->compile_ns = clock_mono_ns() - t0;
     c->mem = buf;
     c->len = c->pages ? c->pages * PAGE_SIZE : bound;

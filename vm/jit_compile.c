@@ -76,7 +76,7 @@ size_t vm_jit_size_bound(const vm_program *p)
 }
 
 vm_err vm_jit_compile(const vm_program *p, uint8_t *buf, size_t cap, size_t *out_len,
-                      vm_fault *fault)
+                      vm_fault *fault, vm_jit_info *info)
 {
     if (out_len)
         *out_len = 0;
@@ -121,6 +121,8 @@ vm_err vm_jit_compile(const vm_program *p, uint8_t *buf, size_t cap, size_t *out
     }
     if (out_len)
         *out_len = main + slow + cold;
+    if (info)
+        *info = (vm_jit_info){j.n_regions, j.region_insns};
     return VM_OK;
 }
 

@@ -43,6 +43,7 @@ typedef struct jit {
     size_t *before_cold;  /* the stream cold_enter left */
     jit_region rg;        /* the versioned region being translated, if rg_on */
     bool rg_on;           /* translating a region's copies now */
+    uint32_t n_regions, region_insns;   /* emitted by the final pass (vm_jit_info) */
     bool rg_slow;         /* ... its slow copy (else the fast one) */
     size_t rg_post;       /* main-stream offset right after its cover checks */
     size_t dup_used;      /* bytes regions have added so far (first pass), up to dup_cap() */

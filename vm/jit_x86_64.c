@@ -855,6 +855,10 @@ static void emit_region(jit *j, const jit_region *r)
     j->rg_on = true;
     j->rg_slow = false;
     emit_cover(j, slow_ofs(j, r->s));
+    if (j->final) {
+        j->n_regions++;
+        j->region_insns += r->e - r->s;
+    }
     j->rg_post = jb_pos(b);
     j->flags_reg = -1;
     translate_range(j, r->s, r->e, true);

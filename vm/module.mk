@@ -67,6 +67,15 @@ $(BUILD)/tests/vm_random: $(BUILD)/host/tests/vm/test_random.o $(VM_HOST_OBJS)
 	$(VM_TEST_LINK)
 UNIT_TESTS += $(BUILD)/tests/vm_random
 
+# Interpreter vs JIT at the edges of program memory, where versioned regions' cover checks
+# decide; it counts the regions with the JIT's own sizing pass, so it needs the JIT.
+ifneq ($(VM_JIT_SRCS),)
+$(BUILD)/tests/vm_region_diff: $(BUILD)/host/tests/vm/test_region_diff.o $(VM_HOST_OBJS)
+	@mkdir -p $(dir $@)
+	$(VM_TEST_LINK)
+UNIT_TESTS += $(BUILD)/tests/vm_region_diff
+endif
+
 # Asynchronous stops on the host: time limit and SIGINT against every kind of runaway.
 $(BUILD)/tests/vm_preempt: $(BUILD)/host/tests/vm/test_preempt.o $(VM_HOST_OBJS)
 	@mkdir -p $(dir $@)

@@ -285,9 +285,9 @@ void vm_jit_attach(vm_program *p, const void *exec, size_t len)
 
 /* Weak stubs: replaced by vm/jit_x86_64.c when it is linked. */
 __attribute__((weak)) vm_err vm_jit_compile(const vm_program *p, uint8_t *buf, size_t cap,
-                                            size_t *out_len, vm_fault *fault)
+                                            size_t *out_len, vm_fault *fault, vm_jit_info *info)
 {
-    (void)p; (void)buf; (void)cap;
+    (void)p; (void)buf; (void)cap; (void)info;
     if (out_len)
         *out_len = 0;
     vm_fault_set(fault, VM_E_NO_JIT, -1, 0, NULL);

@@ -279,11 +279,17 @@ vm_err vm_run(vm_program *p, const vm_run_opts *opts, vm_result *res);
 uint64_t vm_program_heap(const vm_program *p, uint64_t *size);
 
 /* ---- JIT (vm/jit_x86_64.c; weak stubs return VM_E_NO_JIT when it is not linked) ---- */
+/* What the JIT made of a program (for tests, benchmarks and `nda`). */
+typedef struct vm_jit_info {
+    uint32_t regions;        /* versioned regions: runs of accesses covered by one check */
+    uint32_t region_insns;   /* instructions inside them */
+} vm_jit_info;
 /* Translates into buf (plain RW memory).  *out_len = bytes of code; only those need to be
  * kept and mapped (the rest of buf is scratch during compilation, zeroed afterwards).  The
- * code contains no address of p's arena: it may run any later load of the same file. */
+ * code contains no address of p's arena: it may run any later load of the same file.
+ * info may be NULL. */
 vm_err vm_jit_compile(const vm_program *p, uint8_t *buf, size_t cap, size_t *out_len,
-                      vm_fault *fault);
+                      vm_fault *fault, vm_jit_info *info);
 /* Bytes of buf vm_jit_compile needs for p (code plus scratch); 0 if p is unusable. */
 size_t vm_jit_size_bound(const vm_program *p);
 /* exec = the same bytes (len = the code length vm_jit_compile gave, or more when what

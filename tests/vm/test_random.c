@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tests/check.h"
+#include "tests/vm/vmgen.h"
 #include "tests/vm/vmtest.h"
 #include "vm/vm_internal.h"
 
@@ -24,14 +25,6 @@
 #define BODY 40
 #define MEM 256
 
-static uint64_t rng_state = 0x243f6a8885a308d3ull;
-static uint32_t rnd(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (uint32_t)(rng_state >> 11);
-}
 
 static int32_t rnd_imm(void)
 {
@@ -377,6 +370,7 @@ int main(void)
 {
     static uint64_t w[512];
     const char *seed = getenv("VMT_SEED"); /* explore other sequences: VMT_SEED=n */
+    rng_state = 0x243f6a8885a308d3ull;
     if (seed && strtoull(seed, NULL, 0))
         rng_state = strtoull(seed, NULL, 0);
     vm_engine engines[2];
@@ -453,11 +447,7 @@ int main(void)
                              (long long)a1, (long long)a2,
                              f1.size, f2.size, at);
                     if (getenv("VMT_DUMP"))
-                        for (size_t k = 0; k < n; k++) {
-                            char t[80];
-                            vm_disasm_insn(sw, n, k, t, sizeof t);
-                            printf("# %3zu: %s\n", k, t);
-                        }
+                        vmg_dump(sw, n);
                 }
             }
         }

@@ -462,8 +462,8 @@ static void test_jit_code(void)
     size_t bound = vm_jit_size_bound(a.p), la = 0, lb = 0;
     uint8_t *ca = calloc(1, bound), *cb = calloc(1, bound);
     vm_fault f;
-    ea = vm_jit_compile(a.p, ca, bound, &la, &f);
-    eb = vm_jit_compile(b.p, cb, bound, &lb, &f);
+    ea = vm_jit_compile(a.p, ca, bound, &la, &f, NULL);
+    eb = vm_jit_compile(b.p, cb, bound, &lb, &f, NULL);
     check(ea == VM_OK && eb == VM_OK && la == lb && la > 0 && la <= bound && !memcmp(ca, cb, la),
           "jit: code for two arenas is byte-identical (%zu bytes, bound %zu): cacheable by "
           "SHA-256", la, bound);
@@ -481,7 +481,7 @@ static void test_jit_code(void)
     munmap(m, map_len);
     /* Too small a buffer is refused, never overrun. */
     memset(cb, 0xa5, bound);
-    eb = vm_jit_compile(b.p, cb, la / 2, &lb, &f);
+    eb = vm_jit_compile(b.p, cb, la / 2, &lb, &f, NULL);
     int untouched = 1;
     for (size_t i = la / 2; i < bound; i++)
         untouched &= cb[i] == 0xa5;

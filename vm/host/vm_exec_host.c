@@ -9,7 +9,7 @@ vm_err vm_host_jit(vm_program *p, vm_host_code *c, vm_fault *f)
 {
     memset(c, 0, sizeof *c);
     if (!vm_jit_available())
-        return vm_jit_compile(p, NULL, 0, NULL, f); /* the stub's VM_E_NO_JIT */
+        return vm_jit_compile(p, NULL, 0, NULL, f, NULL); /* the stub's VM_E_NO_JIT */
     size_t bound = vm_jit_size_bound(p);
     size_t len = (bound + 4095) & ~(size_t)4095;
     if (len == 0)
@@ -18,7 +18,7 @@ vm_err vm_host_jit(vm_program *p, vm_host_code *c, vm_fault *f)
     if (m == MAP_FAILED)
         return VM_E_JIT_SPACE;
     uint64_t t0 = clock_mono_ns();
-    vm_err e = vm_jit_compile(p, m, len, &c->code_len, f);
+    vm_err e = vm_jit_compile(p, m, len, &c->code_len, f, &c->info);
     c->compile_ns = clock_mono_ns() - t0;
     if (e != VM_OK || mprotect(m, len, PROT_READ | PROT_EXEC) != 0) {
         munmap(m, len);

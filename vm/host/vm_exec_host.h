@@ -11,6 +11,7 @@ typedef struct vm_host_code {
     size_t map_len;
     size_t code_len;
     uint64_t compile_ns;
+    vm_jit_info info;
 } vm_host_code;
 
 vm_err vm_host_jit(vm_program *p, vm_host_code *code, vm_fault *fault);
