@@ -94,14 +94,15 @@ static int push_path(char *out, size_t *len, size_t outsz, const char *p)
 
 int vfs_resolve(const char *path, char *out, size_t outsz)
 {
+    if (!path[0])
+        return FAT_ENOENT;   /* as in POSIX: "" names nothing, not the current directory */
     if (outsz < 2)
-        return -1;
+        return FAT_ENAMETOOLONG;
     size_t len = 0;
     out[0] = 0;
-    if (path[0] != '/' && push_path(out, &len, outsz, cwd))
-        return -1;
-    if (push_path(out, &len, outsz, path))
-        return -1;
+    if ((path[0] != '/' && push_path(out, &len, outsz, cwd)) ||
+        push_path(out, &len, outsz, path))
+        return FAT_ENAMETOOLONG;
     if (len == 0)
         strcpy(out, "/");
     return 0;
@@ -110,10 +111,11 @@ int vfs_resolve(const char *path, char *out, size_t outsz)
 int vfs_chdir(const char *path)
 {
     char abs[VFS_PATH_MAX], canon[VFS_PATH_MAX];
+    int err;
     if (!mounted)
         return FAT_ENOENT;
-    if (vfs_resolve(path, abs, sizeof abs))
-        return FAT_ENAMETOOLONG;
+    if ((err = vfs_resolve(path, abs, sizeof abs)))
+        return err;
     /* Walk the components so the prompt shows each name as stored on disk, not as typed. */
     size_t len = 0;
     canon[0] = 0;
@@ -122,7 +124,7 @@ int vfs_chdir(const char *path)
         struct fat_dirent e;
         char save = p[n];
         p[n] = 0;   /* stat the prefix that ends here */
-        int err = fat_stat(&vol, abs, &e);
+        err = fat_stat(&vol, abs, &e);
         p[n] = save;
         if (err)
             return err;
@@ -351,12 +353,13 @@ static void redir_sink(void *ctx, const char *s, size_t n)
 int vfs_redirect_begin(const char *path, bool append)
 {
     char abs[VFS_PATH_MAX];
+    int err;
     if (!mounted)
         return FAT_ENOENT;
     if (redir.open)
         return FAT_EBUSY;
-    if (vfs_resolve(path, abs, sizeof abs))
-        return FAT_ENAMETOOLONG;
+    if ((err = vfs_resolve(path, abs, sizeof abs)))
+        return err;
     size_t n = strlen(path);
     struct fat_dirent e;
     if (n && path[n - 1] == '/')   /* "DIR/" cannot be a file, whether DIR exists or not */
@@ -365,7 +368,7 @@ int vfs_redirect_begin(const char *path, bool append)
     if (!(redir.buf = (char *)(uintptr_t)pmm_alloc_pages(REDIR_BUF / PAGE_SIZE)))
         return FAT_ENOMEM;
     unsigned flags = FAT_O_WRITE | FAT_O_CREATE | (append ? FAT_O_APPEND : FAT_O_TRUNC);
-    int err = fat_open(&vol, &redir.f, abs, flags);
+    err = fat_open(&vol, &redir.f, abs, flags);
     if (err) {
         pmm_free_pages((uint64_t)(uintptr_t)redir.buf, REDIR_BUF / PAGE_SIZE);
         return err;
@@ -387,4 +390,15 @@ int vfs_redirect_end(void)
     pmm_free_pages((uint64_t)(uintptr_t)redir.buf, REDIR_BUF / PAGE_SIZE);
     redir.open = false;
     return redir.err ? redir.err : err;
+}
+
+bool vfs_redirect_target(const char *abs)
+{
+    /* The same directory entry, so another spelling (case, the 8.3 alias) is caught too. */
+    struct fat_file f;
+    if (!redir.open || fat_open(&vol, &f, abs, FAT_O_READ))
+        return false;
+    bool same = f.dir == redir.f.dir && f.idx == redir.f.idx;
+    fat_close(&f);
+    return same;
 }

@@ -21,7 +21,8 @@ int vfs_init(void);
 /* The mounted volume, or NULL when none is mounted (commands then say so). */
 struct fat_volume *vfs_root(void);
 /* Turn PATH (absolute, or relative to the current directory) into a normalised absolute
- * path in OUT.  Returns 0, or -1 if it does not fit. */
+ * path in OUT.  Returns 0, FAT_ENOENT for "" (as in POSIX) or FAT_ENAMETOOLONG if it
+ * does not fit. */
 int vfs_resolve(const char *path, char *out, size_t outsz);
 const char *vfs_cwd(void);
 int vfs_chdir(const char *path);   /* 0, or a fat_err */
@@ -55,5 +56,8 @@ void vfs_mount_info(struct vfs_mount_info *mi);
  * refuses while a redirection is open, and vfs_shutdown ends it first. */
 int vfs_redirect_begin(const char *path, bool append);
 int vfs_redirect_end(void);
+/* True while a redirection is open into the file at ABS: a command reading it would read
+ * its own output (`cat a >> a` would never end), so it refuses instead. */
+bool vfs_redirect_target(const char *abs);
 
 #endif

@@ -27,7 +27,7 @@ static struct fat_volume *need_vol(const char *cmd)
 
 static int fail(const char *cmd, const char *path, int err)
 {
-    eprintf("%s: %s: %s\n", cmd, path, fat_strerror(err));
+    eprintf("%s: %s: %s\n", cmd, *path ? path : "''", fat_strerror(err));
     return 1;
 }
 
@@ -39,17 +39,29 @@ static bool is_dir(struct fat_volume *v, const char *abs)
 
 static bool ends_in_slash(const char *arg) { return *arg && arg[strlen(arg) - 1] == '/'; }
 
-/* Absolute path of ARG in OUT (VFS_PATH_MAX bytes); false with a message if too long, or
- * if ARG ends in '/' (which resolving drops) but names something that is not a directory:
- * `rm FILE/` must not delete FILE. */
+/* Absolute path of ARG in OUT (VFS_PATH_MAX bytes); false with a message if too long or
+ * empty, or if ARG ends in '/' (which resolving drops) but names something that is not a
+ * directory: `rm FILE/` must not delete FILE. */
 static bool resolve(const char *cmd, const char *arg, char *out)
 {
     struct fat_dirent e;
-    int err = vfs_resolve(arg, out, VFS_PATH_MAX) ? FAT_ENAMETOOLONG : 0;
+    int err = vfs_resolve(arg, out, VFS_PATH_MAX);
     if (!err && ends_in_slash(arg) && vfs_root() && fat_stat(vfs_root(), out, &e) == FAT_OK &&
         !(e.attr & FAT_ATTR_DIR))
         err = FAT_ENOTDIR;
     return err ? fail(cmd, arg, err), false : true;
+}
+
+/* resolve(), and refuse to read the file `> FILE` is writing: cat, sha256sum, hexdump and
+ * cp would read their own output (or the emptied file) instead of its contents. */
+static bool resolve_input(const char *cmd, const char *arg, char *out)
+{
+    if (!resolve(cmd, arg, out))
+        return false;
+    if (!vfs_redirect_target(out))
+        return true;
+    eprintf("%s: %s: input file is output file\n", cmd, arg);
+    return false;
 }
 
 static void *io_buffer(const char *cmd)
@@ -248,7 +260,7 @@ static int each_chunk(const char *cmd, const char *arg, void *buf,
                       void (*fn)(void *ctx, const uint8_t *p, uint32_t n), void *ctx)
 {
     char abs[VFS_PATH_MAX];
-    if (!resolve(cmd, arg, abs))
+    if (!resolve_input(cmd, arg, abs))
         return 1;
     for (uint64_t off = 0;; ) {
         size_t got = 0;
@@ -348,11 +360,11 @@ static int cmd_hexdump(int argc, char **argv)
     struct fat_volume *v = need_vol(argv[0]);
     char abs[VFS_PATH_MAX];
     struct fat_file f;
-    if (!v || !resolve(argv[0], argv[i], abs))
+    if (!v || !resolve_input(argv[0], argv[i], abs))
         return 1;
     int err = fat_open(v, &f, abs, FAT_O_READ);
-    if (!err && off)
-        err = off > f.size ? FAT_EINVAL : fat_seek(&f, off);
+    if (!err && off)   /* past the end: nothing to dump, as util-linux hexdump */
+        err = fat_seek(&f, off = off < f.size ? off : f.size);
     if (err)
         return fail(argv[0], argv[i], err);
     uint8_t row[16];
@@ -410,7 +422,7 @@ static int cmd_cp(int argc, char **argv)
         return shell_usage(argv[0]);
     struct fat_volume *v = need_vol(argv[0]);
     char src[VFS_PATH_MAX], dst[VFS_PATH_MAX];
-    if (!v || !resolve(argv[0], argv[1], src) ||
+    if (!v || !resolve_input(argv[0], argv[1], src) ||
         !target_path(v, argv[0], src, argv[2], dst, false))
         return 1;
     struct fat_dirent a, b;

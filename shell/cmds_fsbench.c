@@ -82,7 +82,9 @@ static int cmd_fsbench(int argc, char **argv)
         printf("%s: no filesystem mounted\n", argv[0]);
         return 1;
     }
-    int err = vfs_resolve(argv[1], abs, sizeof abs) ? FAT_ENAMETOOLONG : fat_open(v, &f, abs, FAT_O_READ);
+    int err = vfs_resolve(argv[1], abs, sizeof abs);
+    if (!err)
+        err = fat_open(v, &f, abs, FAT_O_READ);
     if (err) {
         printf("%s: %s: %s\n", argv[0], argv[1], fat_strerror(err));
         return 1;

@@ -1,7 +1,7 @@
 /* The shell: read a line with the line editor, split it into words, run the command
  * through trap_guard_run so a fault ends only the command.  Syntax: words separated by
  * blanks; "double" and 'single' quotes; backslash escapes; `;` separates commands;
- * `> FILE` / `>> FILE` redirect a command's output. */
+ * `> FILE` / `>> FILE` at the end redirect a command's output (alone, they create FILE). */
 #include <stdbool.h>
 #include <string.h>
 #include "kernel/console.h"
@@ -53,6 +53,12 @@ __attribute__((weak)) void shell_redirect_end(void) {}
 
 __attribute__((weak)) const char *shell_cwd(void) { return "/"; }
 
+/* The redirection operators as split() hands them on: only an unquoted `>` or `>>` word is
+ * one, so `echo '>'` prints the character.  run_words compares pointers. */
+static char op_trunc[] = ">", op_append[] = ">>";
+
+static bool is_op(const char *w) { return w == op_trunc || w == op_append; }
+
 /* Split LINE in place into words.  Returns the word count, or -1 with a message. Stops at
  * an unquoted ';' and stores the rest of the line in *rest. */
 static int split(char *line, char **argv, char **rest)
@@ -75,7 +81,9 @@ static int split(char *line, char **argv, char **rest)
         }
         argv[argc++] = w;
         char quote = 0;
+        bool literal = false;   /* a quote or backslash was seen: not an operator */
         while (*r) {
+            literal |= *r == '"' || *r == '\'' || *r == '\\';
             if (quote) {
                 if (*r == quote) { quote = 0; r++; continue; }
                 if (*r == '\\' && quote == '"' && r[1]) r++;
@@ -98,6 +106,9 @@ static int split(char *line, char **argv, char **rest)
         if (stop)
             r++;
         *w++ = 0;
+        char *word = argv[argc - 1];
+        if (!literal && word[0] == '>' && (!word[1] || (word[1] == '>' && !word[2])))
+            argv[argc - 1] = word[1] ? op_append : op_trunc;
         if (stop == ';') {
             *rest = r;
             break;
@@ -121,14 +132,29 @@ static int call_cmd(void *p)
 
 static int run_words(int argc, char **argv)
 {
-    /* Redirection: the last two words may be "> FILE" or ">> FILE". */
+    /* Redirection: "> FILE" or ">> FILE" must be the last two words. */
     int redirect = 0;
-    if (argc >= 2 && (!strcmp(argv[argc - 2], ">") || !strcmp(argv[argc - 2], ">>"))) {
-        redirect = !strcmp(argv[argc - 2], ">>") ? 2 : 1;
+    if (argc && is_op(argv[argc - 1])) {
+        eprintf("missing file name after %s\n", argv[argc - 1]);
+        return 2;
+    }
+    for (int i = 0; i < argc; i++)
+        if (is_op(argv[i]) && i != argc - 2) {
+            eprintf("%s FILE must end the command\n", argv[i]);
+            return 2;
+        }
+    if (argc >= 2 && is_op(argv[argc - 2])) {
+        redirect = argv[argc - 2] == op_append ? 2 : 1;
         argc -= 2;
     }
-    if (argc == 0)
+    if (argc == 0) {
+        /* `> FILE` alone creates FILE empty or truncates it; `>> FILE` creates it if missing. */
+        if (redirect && shell_redirect_begin(argv[1], redirect == 2) != 0)
+            return 1;
+        if (redirect)
+            shell_redirect_end();
         return 0;
+    }
     const struct shell_cmd *cmd = shell_find(argv[0]);
     if (!cmd) {
         eprintf("%s: unknown command (type 'help' for the list)\n", argv[0]);

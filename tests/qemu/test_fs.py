@@ -401,6 +401,52 @@ def test_user_edges():
         check(out == "cat: nosuch: no such file or directory\n", "error shown despite > FILE", out)
         out = m.cmd("ls nosuch >> out.txt")
         check(out == "ls: nosuch: no such file or directory\n", "error shown despite >> FILE", out)
+        # Redirection syntax: `>` or `>>` needs a file name and ends the command; quoted it is
+        # text; alone, `> FILE` empties or creates FILE and `>> FILE` creates it if missing.
+        m.cmd("write trunc.txt some text")
+        m.cmd("write app.txt kept")
+        for cmd, want in (("echo hi >", "missing file name after >\n"),
+                          ("echo hi >>", "missing file name after >>\n"),
+                          (">", "missing file name after >\n"),
+                          ("echo hi > x1 x2", "> FILE must end the command\n"),
+                          ("echo '>' x3", "> x3\n"),
+                          ("echo \\>\\>", ">>\n"),
+                          ("> trunc.txt", ""), (">> app.txt", ""), (">> made.txt", "")):
+            out = m.cmd(cmd)
+            check(out == want, "redirect syntax: %s" % cmd, out)
+        check_in("no such file", m.cmd("ls x3"), "redirect syntax: a quoted '>' redirects nothing")
+        # hexdump -s past the end dumps nothing and succeeds, as util-linux hexdump.
+        keep = os.path.join(src, "keep.txt")
+        for off in ("8", "100", "0xffffffff"):
+            want = sh("hexdump", "-C", "-s", off, keep).decode()
+            out = m.cmd("hexdump -s %s keep.txt" % off)
+            check(out == want, "hexdump -s %s: as hexdump -C" % off, out)
+        # An empty path names nothing (POSIX), not the current directory.
+        for cmd in ("cat ''", "cp '' x", "cp keep.txt ''", "mv '' x", "rm ''", "rmdir ''",
+                    "mkdir ''", "write '' x", "cd ''", "ls ''", "hexdump ''", "sha256sum ''"):
+            out = m.cmd(cmd)
+            check(out == "%s: '': no such file or directory\n" % cmd.split()[0],
+                  "empty path: %s" % cmd, out)
+        out = m.cmd("echo x > ''")
+        check(out == "redirect: '': no such file or directory\n", "empty path: > ''", out)
+        check(m.cmd("pwd") == "/\n", "empty path: cd '' stays", m.cmd("pwd"))
+        # A command does not read the file its own output goes to (`cat a >> a` never ends),
+        # whatever the spelling: case, or the 8.3 alias.
+        m.cmd("write self.txt abc")
+        m.cmd("write 'long name file.txt' abc")
+        check_in("LONGNA~1.TXT", m.cmd("ls -l 'long name file.txt'"), "self: the 8.3 alias")
+        for cmd, name in (("cat self.txt >> self.txt", "self.txt"),
+                          ("cat keep.txt SELF.TXT >> self.txt", "SELF.TXT"),
+                          ("sha256sum self.txt >> Self.txt", "self.txt"),
+                          ("hexdump self.txt >> self.txt", "self.txt"),
+                          ("cp self.txt c2.txt >> self.txt", "self.txt"),
+                          ("cat LONGNA~1.TXT >> 'long name file.txt'", "LONGNA~1.TXT")):
+            out = m.cmd(cmd)
+            check(out == "%s: %s: input file is output file\n" % (cmd.split()[0], name),
+                  "self: %s refused" % cmd, out)
+        out = m.cmd("cat self.txt")
+        check(out == "abc\nkeep me\n", "self: only the other input was appended", out)
+        check_in("no such file", m.cmd("ls c2.txt"), "self: cp made no copy")
         # Ctrl-C: no hash of part of a file, the copy says it is incomplete, the rest of the
         # line is dropped, and the next prompt is not eaten by the ^C byte.
         for cmd, want in (("sha256sum big.bin; echo AFTER", "sha256sum: big.bin: interrupted"),
@@ -431,6 +477,8 @@ def test_user_edges():
     check(mread(img, "/keep.txt") == b"keep me\n", "mtools: keep.txt intact", "")
     check(mread(img, "/out.txt") == b"keep me\n", "mtools: the redirected file holds only output",
           repr(mread(img, "/out.txt")))
+    for path, want in (("/trunc.txt", b""), ("/app.txt", b"kept\n"), ("/made.txt", b"")):
+        check(mread(img, path) == want, "mtools: > / >> FILE alone: %s" % path, repr(mread(img, path)))
 
 
 try:
