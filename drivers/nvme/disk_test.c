@@ -268,7 +268,9 @@ int disk_bench(struct blkdev *b, uint64_t seed, bool firmware)
     int rc = 0;
     for (unsigned r = 0; r < NROWS && rc == 0; r++) {
         const struct bench_row *row = &rows[r];
-        if ((uint64_t)row->qd * row->size > BENCH_BUF || row->size < b->sector_size)
+        /* A row needs one whole request on the disk (a smaller one made it divide by zero). */
+        if ((uint64_t)row->qd * row->size > BENCH_BUF || row->size < b->sector_size ||
+            b->sectors < row->size / b->sector_size)
             continue;
         uint64_t moved = 0, t[RUNS], db0 = doorbells(b);
         if (!bench_run(b, row, buf, seed, true, &moved)) {

@@ -222,12 +222,19 @@ static void identify_namespaces(struct nvme_ctrl *c)
     uint32_t ids[NVME_MAX_NS];
     unsigned n = 0;
     if (identify(c, NVME_CNS_ACTIVE_NS, 0) == NVME_OK) {
-        for (unsigned i = 0; i < NVME_IDENTIFY_SIZE / 4 && n < NVME_MAX_NS; i++) {
+        unsigned more = 0;
+        for (unsigned i = 0; i < NVME_IDENTIFY_SIZE / 4; i++) {
             uint32_t id = ld32(c->idbuf + 4 * i);
             if (!id)
                 break;
-            ids[n++] = id;
+            if (n < NVME_MAX_NS)
+                ids[n++] = id;
+            else
+                more++;
         }
+        if (more)
+            klog("nvme%u: %u namespaces from nsid %u on not attached (at most %u per controller)\n",
+                 c->index, more, ld32(c->idbuf + 4 * NVME_MAX_NS), NVME_MAX_NS);
     } else {
         /* Before NVMe 1.1 there is no active list: every NSID up to NN may be valid. */
         for (uint32_t id = 1; id <= c->nn && n < NVME_MAX_NS; id++)
@@ -333,7 +340,9 @@ static struct nvme_ctrl *probe(struct pci_dev *d, unsigned index)
     c->mdts = id[NVME_IDC_MDTS];
     c->vwc = id[NVME_IDC_VWC] & 1;
     c->nn = ld32(id + NVME_IDC_NN);
-    uint64_t limit = c->mdts ? (uint64_t)(4096u << NVME_CAP_MPSMIN(c->cap)) << c->mdts : NVME_MAX_XFER;
+    /* MDTS is a power of two up to 255: from 32 on it is far above our cap (and would
+     * overflow the shift: MDTS 52 made the limit 0 and dropped every namespace). */
+    uint64_t limit = c->mdts && c->mdts < 32 ? (uint64_t)c->page << c->mdts : NVME_MAX_XFER;
     c->max_xfer = (uint32_t)(limit < NVME_MAX_XFER ? limit : NVME_MAX_XFER);
 
     err = set_num_queues(c);
@@ -374,8 +383,12 @@ void nvme_init_all(void)
 {
     uint64_t t0 = clock_mono_ns();
     for (struct pci_dev *d = pci_find_class(PCI_CLASS_STORAGE, PCI_SUBCLASS_NVM, PCI_PROGIF_NVME, NULL);
-         d && nvme_nctrl < NVME_MAX_CTRL;
-         d = pci_find_class(PCI_CLASS_STORAGE, PCI_SUBCLASS_NVM, PCI_PROGIF_NVME, d)) {
+         d; d = pci_find_class(PCI_CLASS_STORAGE, PCI_SUBCLASS_NVM, PCI_PROGIF_NVME, d)) {
+        if (nvme_nctrl == NVME_MAX_CTRL) {
+            klog("nvme: controller at %02x:%02x.%u not used (at most %u controllers)\n", d->bus,
+                 d->dev, d->fn, NVME_MAX_CTRL);
+            continue;
+        }
         if (pci_claim(d, "nvme") != 0)
             continue;
         struct nvme_ctrl *c = probe(d, nvme_nctrl);

@@ -60,8 +60,8 @@ bool disk_parse_u64(const char *s, uint64_t *out)
         int d = *s >= '0' && *s <= '9' ? *s - '0'
               : base == 16 && *s >= 'a' && *s <= 'f' ? *s - 'a' + 10
               : base == 16 && *s >= 'A' && *s <= 'F' ? *s - 'A' + 10 : -1;
-        if (d < 0)
-            return false;
+        if (d < 0 || v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
+            return false; /* not a digit, or too large: wrapping would name another block */
         v = v * (uint64_t)base + (uint64_t)d;
     }
     *out = v;
@@ -113,8 +113,10 @@ static void print_size(uint64_t bytes)
     if (bytes >= (1ull << 30))
         printf("%llu.%02llu GiB", (unsigned long long)(bytes >> 30),
                (unsigned long long)((bytes & ((1ull << 30) - 1)) * 100 >> 30));
-    else
+    else if (bytes >= (1ull << 20))
         printf("%llu MiB", (unsigned long long)(bytes >> 20));
+    else   /* a 512 KiB namespace is not "0 MiB" */
+        printf("%llu KiB", (unsigned long long)(bytes >> 10));
 }
 
 static int nvme_list(void)
@@ -151,15 +153,15 @@ static int nvme_list(void)
     return 0;
 }
 
-static int nvme_id(unsigned n)
+static int nvme_id(uint64_t n)   /* 64 bits: 2^32 must not be taken for nvme0 */
 {
     if (n >= nvme_nctrl) {
-        printf("nvme id: no controller %u\n", n);
+        printf("nvme id: no controller %llu\n", (unsigned long long)n);
         return 1;
     }
     struct nvme_ctrl *c = nvme_ctrls[n];
     uint64_t cap = c->cap;
-    printf("nvme%u: model '%s' serial '%s' firmware '%s'\n", n, c->mn, c->sn, c->fr);
+    printf("nvme%u: model '%s' serial '%s' firmware '%s'\n", c->index, c->mn, c->sn, c->fr);
     printf("  VS %u.%u.%u  CAP %#llx: MQES %u, TO %u ms, DSTRD %u (stride %u), MPSMIN %u KiB, "
            "MPSMAX %u KiB\n", c->vs >> 16, (c->vs >> 8) & 0xff, c->vs & 0xff, (unsigned long long)cap,
            NVME_CAP_MQES(cap) + 1, c->ready_ms, NVME_CAP_DSTRD(cap), c->stride,
@@ -184,7 +186,7 @@ static int cmd_nvme(int argc, char **argv)
         uint64_t n = 0;
         if (argc == 3 && !disk_parse_u64(argv[2], &n))
             return shell_usage(argv[0]);
-        return nvme_id((unsigned)n);
+        return nvme_id(n);
     }
     if (argc >= 2 && strcmp(argv[1], "mode") == 0 && argc <= 3) {
         if (argc == 3) {

@@ -5,6 +5,8 @@ one to four namespaces each, 512- and 4096-byte blocks.  Data is checked both wa
 host writes a pattern into every image and the driver verifies it in many transfer shapes
 (1, 2, 512, 513, >513 PRP entries, buffers mid-page, 48 commands in flight); the driver
 writes patterns and a text block and the host compares the image files byte for byte.
+A second machine (limits()) has MDTS 52/64/200, ten namespaces with nsid gaps, ten
+controllers and 512 KiB namespaces, and gives the shell numbers too large for 64 bits.
 QEMU's own NVMe error/undefined-behaviour trace must stay empty."""
 
 import os
@@ -162,5 +164,75 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+# Limits: MDTS beyond any sane shift, more namespaces and controllers than the driver's
+# tables hold (nsid gaps too), a namespace smaller than the benchmark's largest request,
+# numbers too large for 64 bits.
+LIMIT_NSIDS = (1, 2, 3, 5, 6, 7, 8, 9, 11, 12)   # ten, with gaps: 11 and 12 do not fit
+LIMIT_MDTS = (52, 64, 200)
+
+
+def limits():
+    tmp = tempfile.mkdtemp(prefix="nvme-limits-")
+    trace = os.path.join(tmp, "trace.log")
+    try:
+        disks, images = [["-device", "nvme,id=many,serial=MANY"]], {}
+        for nsid in LIMIT_NSIDS:
+            img = os.path.join(tmp, "ns%d.img" % nsid)
+            pat.make_image(img, 512 << 10, 512, 70 + nsid)
+            images["nvme0n%d" % nsid] = (img, 70 + nsid)
+            disks.append(["-drive", "if=none,id=n%d,format=raw,file=%s" % (nsid, img),
+                          "-device", "nvme-ns,drive=n%d,bus=many,nsid=%d" % (nsid, nsid)])
+        for ci, mdts in enumerate(LIMIT_MDTS):
+            img = os.path.join(tmp, "mdts%d.img" % mdts)
+            pat.make_image(img, 4 * MIB, 512, 60 + ci)
+            images["nvme%dn1" % (ci + 1)] = (img, 60 + ci)
+            disks.append(["-drive", "if=none,id=m%d,format=raw,file=%s" % (ci, img),
+                          "-device", "nvme,serial=MDTS%d,mdts=%d,drive=m%d" % (mdts, mdts, ci)])
+        for ci in range(4, 10):   # ten controllers in all
+            disks.append(["-device", "nvme,serial=EXTRA%d" % ci])
+        with vmachine.Machine(disks=disks, extra=pat.trace_args(trace), memory="512M") as m:
+            m.wait_prompt()
+            log = m.cmd("log")
+            out = m.cmd("nvme list")
+            # 2^MDTS pages is far above the driver's 3 MiB cap (MDTS 52 overflowed to 0 and
+            # dropped the namespace).  No I/O on them: QEMU 7.2 checks MDTS with a 32-bit
+            # shift, so from MDTS 20 on it refuses transfers itself.
+            for ci, mdts in enumerate(LIMIT_MDTS):
+                check(re.search(r"max transfer 3072 KiB \(MDTS %d\)" % mdts, out) and
+                      "nvme%dn1 " % (ci + 1) in out, "MDTS %d: 3 MiB cap, namespace attached" % mdts,
+                      out[:2500])
+            attached = ["nvme0n%d" % n for n in LIMIT_NSIDS[:8]]
+            check(all(n + " " in out for n in attached) and "nvme0n11" not in out and
+                  "nvme0n12" not in out, "nsid gaps: the first eight namespaces attached", out)
+            check("nvme0: 2 namespaces from nsid 11 on not attached (at most 8 per controller)" in log,
+                  "namespaces beyond the table are reported", log[-1500:])
+            check(len(re.findall(r"nvme: controller at [0-9a-f:.]+ not used \(at most 8 controllers\)",
+                                 log)) == 2, "controllers beyond the table are reported", log[-1500:])
+            check("512 KiB  1024 blocks" in out, "a 512 KiB namespace is listed as 512 KiB", out)
+            out = m.cmd("disk verify nvme0n9 79")
+            check(": ok" in out, "verify the namespace after an nsid gap", out)
+            for big in ("18446744073709551616", "0x10000000000000001", "99999999999999999999"):
+                out = m.cmd("disk read nvme0n1 %s 1" % big)
+                check(out.startswith("usage"), "LBA %s refused, not wrapped" % big, out[:300])
+            out = m.cmd("disk write nvme0n2 18446744073709551616 --force oops")
+            check(out.startswith("usage"), "disk write to a wrapped LBA refused", out)
+            out = m.cmd("nvme id 4294967296")
+            check("no controller 4294967296" in out, "nvme id 2^32 is not nvme0", out[:300])
+            out = m.cmd("disk bench nvme0n1 71", timeout=600)
+            check("CPU exception" not in out and "rand 4 KiB QD32" in out and "seq 1 MiB" not in out,
+                  "bench of a disk smaller than 1 MiB skips the rows that do not fit", out)
+            check(m.poweroff() == 0, "limits: poweroff")
+        for name, (img, seed) in images.items():
+            size = os.path.getsize(img)
+            bad = pat.first_mismatch(img, 0, size // 512, 512, seed)
+            check(bad is None, "limits: %s unchanged" % name, "first bad LBA %s" % bad)
+        # The boot-time probes read the MDTS controllers' first blocks (see above).
+        lines = pat.trace_lines(trace, allowed=("pci_nvme_err_mdts", "status 0x4002 opc 0x2"))
+        check(not lines, "limits: QEMU reported no other NVMe errors", "; ".join(lines[:5]))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 if __name__ == "__main__":
     main()
+    limits()
