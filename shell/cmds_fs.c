@@ -12,6 +12,7 @@
 #include "kernel/vfs.h"
 #include "lib/civil.h"
 #include "lib/sha256.h"
+#include "shell/cmds_sitemap.h"
 #include "shell/lineedit.h"
 #include "shell/shell.h"
 
@@ -644,6 +645,8 @@ static int cmd_fsck(int argc, char **argv)
     uint32_t problems = 0;
     int err = fat_fsck(v, repair, (void *)(uintptr_t)mem, pages * PAGE_SIZE, fsck_line, NULL,
                        &problems);
+    if (repair)
+        sitemap_forget();   /* the repairs are not reported to the sitemap */
     if (!err && repair)
         err = fat_sync(v);
     pmm_free_pages(mem, pages);

@@ -43,6 +43,7 @@ static struct tree live, saved;
 static struct {
     uint32_t first, size;
     int64_t mtime;
+    uint8_t sum[SM_HASH];     /* the file's trailer: SHA-256 of all before it */
 } saved_id;
 
 static void tree_free(struct tree *t)
@@ -95,17 +96,41 @@ struct sitemap *sitemap_live(void)
     return v && live.sm && live.sm->built && v->change_ctx == live.sm ? live.sm : NULL;
 }
 
-/* The saved tree, loaded again only when /SITEMAP.BIN changed. */
+/* The last SM_HASH bytes of /SITEMAP.BIN (the checksum of everything before them) into
+ * SUM; false if they cannot be read. */
+static bool saved_trailer(struct fat_volume *v, uint32_t size, uint8_t sum[SM_HASH])
+{
+    struct fat_file f;
+    uint32_t got = 0;
+    if (size < SM_HASH || fat_open(v, &f, "/" SM_SAVE_NAME, FAT_O_READ))
+        return false;
+    if (!fat_seek(&f, size - SM_HASH))
+        fat_read(&f, sum, SM_HASH, &got);
+    fat_close(&f);
+    return got == SM_HASH;
+}
+
+void sitemap_forget(void)
+{
+    if (live.sm)
+        sitemap_invalidate(live.sm);
+}
+
+/* The saved tree, loaded again only when /SITEMAP.BIN changed.  Its entry alone does not
+ * say so: a save on a nearly full volume can reuse the first cluster, with the same size,
+ * within the 2 s of FAT time; the trailer names the content. */
 static int saved_load(struct fat_volume *v)
 {
     struct fat_dirent e;
+    uint8_t sum[SM_HASH] = { 0 };
     int err = fat_stat(v, "/" SM_SAVE_NAME, &e);
     if (err) {
         tree_free(&saved);
         return err == FAT_ENOENT ? SM_ENOSAVED : SM_EFAT;
     }
+    bool have_sum = saved_trailer(v, e.size, sum);
     if (saved.sm && saved.sm->built && e.first == saved_id.first && e.size == saved_id.size &&
-        e.mtime == saved_id.mtime)
+        e.mtime == saved_id.mtime && have_sum && !memcmp(sum, saved_id.sum, SM_HASH))
         return SM_OK;
     size_t pages = saved.pages ? saved.pages : TREE_PAGES_MIN;
     for (;;) {
@@ -119,15 +144,16 @@ static int saved_load(struct fat_volume *v)
     if (err)
         return err;
     saved_id.first = e.first, saved_id.size = e.size, saved_id.mtime = e.mtime;
+    memcpy(saved_id.sum, sum, SM_HASH);   /* the load checked it is the file's trailer */
     return SM_OK;
 }
 
 static int sm_fail(const char *cmd, const struct sitemap *sm, int err)
 {
     if (err == SM_EFAT && sm)
-        printf("%s: %s: %s\n", cmd, sm->path[0] ? sm->path : "/", fat_strerror(sm->fat_err));
+        eprintf("%s: %s: %s\n", cmd, sm->path[0] ? sm->path : "/", fat_strerror(sm->fat_err));
     else
-        printf("%s: %s\n", cmd, sm_strerror(err));
+        eprintf("%s: %s\n", cmd, sm_strerror(err));
     return ST_CANNOT;
 }
 
@@ -150,7 +176,7 @@ static int cmd_sitemap(int argc, char **argv)
     }
     struct fat_volume *v = vfs_root();
     if (!v) {
-        printf("%s: no filesystem mounted (see 'mount')\n", argv[0]);
+        eprintf("%s: no filesystem mounted (see 'mount')\n", argv[0]);
         return ST_CANNOT;
     }
     uint64_t t0 = clock_mono_ns();
@@ -193,12 +219,12 @@ static int cmd_verify(int argc, char **argv)
         return shell_usage(argv[0]);
     struct fat_volume *v = vfs_root();
     if (!v) {
-        printf("%s: no filesystem mounted (see 'mount')\n", argv[0]);
+        eprintf("%s: no filesystem mounted (see 'mount')\n", argv[0]);
         return ST_CANNOT;
     }
     int err = saved_load(v);
     if (err == SM_ENOSAVED) {
-        printf("%s: no saved sitemap (/%s); run 'sitemap save'\n", argv[0], SM_SAVE_NAME);
+        eprintf("%s: no saved sitemap (/%s); run 'sitemap save'\n", argv[0], SM_SAVE_NAME);
         return ST_CANNOT;
     }
     if (err)

@@ -14,5 +14,8 @@ struct sitemap;
 /* The live tree of the mounted volume if it is built and still its change listener (the
  * block cache, kernel/hotfile.h, serves files from its block hashes), else NULL. */
 struct sitemap *sitemap_live(void);
+/* The volume changed in ways its change callback does not report (fsck --repair): the
+ * live tree is not used until it is built again. */
+void sitemap_forget(void);
 
 #endif

@@ -11,12 +11,16 @@ One boot on a copy of an mkfs.fat + mtools volume holding sha256sum.nda and data
     next reads go through the cache again;
   * after `sitemap save`, one byte of big.bin changed on the host image (dd) is refused on
     the next read with a message naming the file and block; `verify -f` names the same
-    block, and `sitemap -f` accepts the disk's content."""
+    block, and `sitemap -f` accepts the disk's content.
+A second boot on a volume with a cross-linked file: after `fsck --repair` cuts it, reads
+(shell and program) return the repaired content, not the blocks cached before, and
+`sitemap` builds again to the host's root."""
 
 import hashlib
 import os
 import re
 import shutil
+import struct
 import subprocess
 import tempfile
 
@@ -160,10 +164,75 @@ def test_hotcache():
         m.poweroff()
 
 
+def cross_linked_image(path, x, y):
+    """FAT16 volume of 512-byte clusters holding x.bin and y.bin (8 KiB each), y.bin's
+    fourth cluster linked into x.bin's fifth: both read 8 KiB until fsck cuts y.bin."""
+    with open(path, "wb") as f:
+        f.truncate(16 << 20)
+    sh("mkfs.fat", "-F", "16", "-s", "1", "-n", "XLINK", path)
+    for name, data in (("x.bin", x), ("y.bin", y)):
+        with open(os.path.join(TMP, name), "wb") as f:
+            f.write(data)
+    sh("mcopy", "-i", path, os.path.join(BUILD, "programs", "sha256sum.nda"),
+       os.path.join(TMP, "x.bin"), os.path.join(TMP, "y.bin"), "::/")
+    with open(path, "r+b") as f:
+        d = bytearray(f.read())
+        bps, _, rsv, nfats, nroot = struct.unpack_from("<HBHBH", d, 11)
+        fat_size = struct.unpack_from("<H", d, 22)[0]
+        root = (rsv + nfats * fat_size) * bps
+        first = {}
+        for i in range(nroot):
+            e = d[root + 32 * i:root + 32 * i + 32]
+            first[bytes(e[:11])] = struct.unpack_from("<H", e, 26)[0]
+
+        def chain(c):
+            out = []
+            while c < 0xFFF8:
+                out.append(c)
+                c = struct.unpack_from("<H", d, rsv * bps + 2 * c)[0]
+            return out
+        cx, cy = chain(first[b"X       BIN"]), chain(first[b"Y       BIN"])
+        for k in range(nfats):
+            fat = (rsv + k * fat_size) * bps
+            struct.pack_into("<H", d, fat + 2 * cy[3], cx[4])
+            for c in cy[4:]:
+                struct.pack_into("<H", d, fat + 2 * c, 0)
+        f.seek(0)
+        f.write(d)
+
+
+def test_fsck_repair():
+    # fsck --repair cuts y.bin to its own 2 KiB; the live sitemap (and the cached blocks of
+    # the 8 KiB it read before) must not be served afterwards.
+    x, y = os.urandom(8192), os.urandom(8192)
+    img = os.path.join(TMP, "xlink.img")
+    cross_linked_image(img, x, y)
+    with Machine(disk=img) as m:
+        m.wait_prompt()
+        m.cmd("sitemap")
+        out = m.cmd("sha256sum /y.bin")
+        check_in(hashlib.sha256(y[:2048] + x[2048:]).hexdigest(), out,
+                 "cross-linked y.bin reads through x.bin's clusters before the repair")
+        check_in("repaired", m.cmd("fsck --repair"), "fsck --repair cuts y.bin")
+        want = hashlib.sha256(y[:2048]).hexdigest()
+        check_in(want, m.cmd("sha256sum /y.bin"),
+                 "after fsck --repair sha256sum reads the repaired file, not cached blocks")
+        out, got = sums(m, "/y.bin")
+        check(got == [(want, "/y.bin")], "a program reads the repaired file too", out)
+        out = m.cmd("sitemap")
+        check_in("(full build)", out, "the sitemap is built again after fsck --repair")
+        m.poweroff()
+    _, host = sh(os.path.join(BUILD, "fatimg"), img, "sitemap")
+    check(re.search(r"^root (\w+)", out, re.M) and re.search(r"^root (\w+)", host, re.M) and
+          re.search(r"^root (\w+)", out, re.M).group(1) ==
+          re.search(r"^root (\w+)", host, re.M).group(1),
+          "the OS's root after the repair is the host's", out + host)
+
+
 def main():
     try:
         setup()
-        run(test_hotcache)
+        run(test_hotcache, test_fsck_repair)
     finally:
         shutil.rmtree(TMP, ignore_errors=True)
 

@@ -8,7 +8,10 @@ Two boots on a copy of a volume made with mkfs.fat + mtools (programs, nested fi
      SITEMAP.BIN and prints the OS's root.
   2. hello.nda replaced on the host (mtools) behind the saved sitemap: the boot log names
      it, `run hello` is refused with a message that says how to accept it, an unchanged
-     program still runs, and after `sitemap save` hello runs again."""
+     program still runs, and after `sitemap save` hello runs again.
+  3. a nearly full volume where a new SITEMAP.BIN reuses the old one's cluster and size:
+     `verify` after the re-save compares with the new file; a failed save's error reaches
+     the terminal past a redirection."""
 
 import os
 import re
@@ -111,10 +114,46 @@ def test_refuse_modified_program():
         m.poweroff()
 
 
+def test_resave_on_full_volume():
+    # A FAT12 volume of 32 KiB clusters with two free: each save's SITEMAP.TMP takes the
+    # other free cluster, so the third save lands in the first one's cluster with the same
+    # size within the same 2 s of FAT time - the entry the OS used to recognise a loaded
+    # saved tree by.  verify must compare with what was saved last.
+    img = os.path.join(TMP, "full.img")
+    with open(img, "wb") as f:
+        f.truncate(4 << 20)
+    sh("mkfs.fat", "-F", "12", "-S", "512", "-s", "64", "-n", "FULL", img)
+    note = os.path.join(TMP, "one.txt")
+    with open(note, "w") as f:
+        f.write("one\n")
+    sh("mcopy", "-i", img, os.path.join(BUILD, "programs", "hello.nda"), note, "::/")
+    _, info = sh(FATIMG, img, "info")
+    free = int(re.search(r"free clusters (\d+)", info).group(1))
+    fill = os.path.join(TMP, "fill.bin")
+    with open(fill, "wb") as f:
+        f.truncate((free - 2) * 32768)
+    sh("mcopy", "-i", img, fill, "::/")
+    with Machine(disk=img) as m:
+        m.wait_prompt()
+        m.cmd("sitemap save")
+        check_in("verify: OK", m.cmd("verify"), "full volume: verify after the first save")
+        m.cmd("write /one.txt two")
+        m.cmd("sitemap save")
+        out = m.cmd("sitemap save")
+        check_in("saved /SITEMAP.BIN", out, "full volume: third save")
+        out = m.cmd("verify")
+        check("verify: OK" in out and "changed" not in out,
+              "verify compares with the last save, not an older tree in the same cluster", out)
+        # A failing save reports on the terminal, not into the redirection's file.
+        out = m.cmd("sitemap save > /SITEMAP.BIN")
+        check_in("sitemap: /SITEMAP.BIN:", out, "a failed save's error reaches the terminal")
+        m.poweroff()
+
+
 def main():
     try:
         setup()
-        run(test_host_and_os_agree, test_refuse_modified_program)
+        run(test_host_and_os_agree, test_refuse_modified_program, test_resave_on_full_volume)
     finally:
         shutil.rmtree(TMP, ignore_errors=True)
 
