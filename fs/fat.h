@@ -219,6 +219,11 @@ typedef void (*fat_report_fn)(void *ctx, const char *msg);
  * with less (but at least 2 sectors + 8 KiB + 8 bytes) the tree is walked once per window
  * of clusters that fit, and lost chains are reported but left in place. */
 size_t fat_fsck_scratch(const struct fat_volume *vol);
+/* Forgets every open-file record (fat_open .. fat_close), for an embedder whose open file
+ * objects died unclosed with their caller (a command stopped by a CPU exception): without
+ * this they would count against FAT_OPEN_MAX and block their files until unmount.  What
+ * those objects had not written back (a grown size) is lost, as in a crash. */
+void fat_forget_open(struct fat_volume *vol);
 int fat_fsck(struct fat_volume *vol, bool repair, void *scratch, size_t scratch_size,
              fat_report_fn report, void *ctx, uint32_t *problems);
 

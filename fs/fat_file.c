@@ -191,6 +191,8 @@ struct fat_open *open_find(struct fat_volume *v, uint32_t dir, uint32_t idx)
     return NULL;
 }
 
+void fat_forget_open(struct fat_volume *v) { memset(v->open, 0, sizeof v->open); }
+
 static struct fat_open *open_free(struct fat_volume *v)
 {
     for (uint32_t i = 0; i < FAT_OPEN_MAX; i++)

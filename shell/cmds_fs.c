@@ -95,6 +95,15 @@ int shell_redirect_begin(const char *path, int append)
     return 0;
 }
 
+/* Commands close what they open, and nothing stays open between commands (the redirect
+ * was closed just before): whatever is still open belonged to the stopped command. */
+void shell_after_fault(void)
+{
+    struct fat_volume *v = vfs_root();
+    if (v)
+        fat_forget_open(v);
+}
+
 void shell_redirect_end(void)
 {
     int err = vfs_redirect_end();

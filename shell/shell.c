@@ -50,6 +50,7 @@ __attribute__((weak)) int shell_redirect_begin(const char *path, int append)
 }
 
 __attribute__((weak)) void shell_redirect_end(void) {}
+__attribute__((weak)) void shell_after_fault(void) {}
 
 __attribute__((weak)) const char *shell_cwd(void) { return "/"; }
 
@@ -168,8 +169,10 @@ static int run_words(int argc, char **argv)
     int r = trap_guard_run(call_cmd, &c);
     if (redirect)
         shell_redirect_end();
-    if (r == TRAP_FAULTED)
+    if (r == TRAP_FAULTED) {
+        shell_after_fault();
         printf("%s: stopped by a CPU exception\n", argv[0]);
+    }
     if (cons_interrupt) {
         /* Ctrl-C: like a terminal, drop the type-ahead (the ^C byte too, or the next
          * prompt would read it and cancel itself) and the rest of the line. */

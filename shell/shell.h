@@ -40,6 +40,8 @@ void shell_complete_path(const char *prefix, size_t len, struct le_candidates *o
 /* Open PATH for output redirection; on success set the console sink and return 0. */
 int shell_redirect_begin(const char *path, int append);
 void shell_redirect_end(void);
+/* After a command was stopped by a CPU exception: drop what it left open. */
+void shell_after_fault(void);
 const char *shell_cwd(void);
 
 #endif

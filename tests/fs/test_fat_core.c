@@ -391,6 +391,14 @@ static void test_open_files(void)
         fat_close(&many[i]);
     check(fat_open(&v, &many[0], "/extra", FAT_O_WRITE | FAT_O_CREATE) == 0 && fat_close(&many[0]) == 0,
           "closing frees the slots");
+    /* An object abandoned unclosed (its command stopped by a CPU exception in the OS) is
+     * forgotten with fat_forget_open, and its file can be written again. */
+    struct fat_file dead;
+    check(fat_open(&v, &dead, "/extra", FAT_O_WRITE) == 0 &&
+          fat_open(&v, &w, "/extra", FAT_O_WRITE) == FAT_EBUSY, "an abandoned writer blocks its file");
+    fat_forget_open(&v);
+    check(fat_open(&v, &w, "/extra", FAT_O_WRITE) == 0 && fat_close(&w) == 0,
+          "after fat_forget_open the file opens for writing again");
     /* A 0-byte write past the end changes nothing (as write(2)); df sees a deleted file's
      * space at once, not only after the next sync. */
     struct fat_statfs st0, st1;
