@@ -23,16 +23,7 @@
 
 static uint64_t words[256];
 
-static size_t assemble(const char *text)
-{
-    size_t n = 0;
-    char err[200];
-    if (vm_asm(text, words, 256, &n, err, sizeof err)) {
-        printf("# assembler: %s\n", err);
-        return 0;
-    }
-    return n;
-}
+static size_t assemble(const char *text) { return vmt_assemble(text, words, 256); }
 
 enum { HELPER_CALL_PC = 5 }; /* the `call 40` of the helper loop below */
 

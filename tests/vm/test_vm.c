@@ -15,16 +15,7 @@
 
 static uint64_t words[4096];
 
-static size_t assemble(const char *text)
-{
-    size_t n = 0;
-    char err[200];
-    if (vm_asm(text, words, 4096, &n, err, sizeof err)) {
-        printf("# assembler: %s\n", err);
-        return 0;
-    }
-    return n;
-}
+static size_t assemble(const char *text) { return vmt_assemble(text, words, 4096); }
 
 /* ---- verifier ---- */
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include "vm/host/preempt_host.h"
 #include "vm/host/vm_exec_host.h"
+#include "vm/asm.h"
 #include "vm/vm.h"
 
 #define VMT_SUM5_ID 40
@@ -38,6 +39,18 @@ static uint64_t vmt_stop(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_
 /* Standard helpers plus the test ones. */
 static vm_helper vmt_helpers[64];
 static size_t vmt_n_helpers;
+
+/* Assembles TEXT (vm/asm.h) into OUT (CAP words); 0 words, with a '#' line, on an error. */
+static inline size_t vmt_assemble(const char *text, uint64_t *out, size_t cap)
+{
+    size_t n = 0;
+    char err[200];
+    if (vm_asm(text, out, cap, &n, err, sizeof err)) {
+        printf("# assembler: %s\n", err);
+        return 0;
+    }
+    return n;
+}
 
 static inline void vmt_init(void)
 {
